@@ -1,0 +1,18 @@
+"""The Celery app. With a broker (Redis) a worker and beat run the jobs; without one the
+embedded runner (`aftersales runjobs`, started by `aftersales serve`) fires the same
+beat schedule in-process."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.config.settings")
+
+app = Celery("aftersales")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "jobs-heartbeat": {"task": "aftersales.core.tasks.heartbeat", "schedule": 30.0},
+    "outbox-drain": {"task": "aftersales.core.tasks.drain_outbox", "schedule": 10.0},
+}

@@ -1,0 +1,101 @@
+"""Row-level access: ``Model.objects.restrict(user, action)``.
+
+A user's reach for a permission is the union of the org units where they hold a role that
+grants it: an OEM-level role reaches everything, a region role the region's dealers, a
+dealer role that dealer. Each restricted model says how its rows hang off a dealer
+(``access_dealer_field``) or a region (``access_region_field``); models with neither are
+OEM-level catalogues, visible to whoever holds the permission anywhere.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import Q
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a user may exercise one permission."""
+
+    everything: bool = False
+    dealer_ids: frozenset[int] = field(default_factory=frozenset)
+    region_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.everything or self.dealer_ids or self.region_ids)
+
+
+def _assignments(user):
+    """The user's active role assignments, loaded once per user object (per request)."""
+    cached = getattr(user, "_role_assignment_cache", None)
+    if cached is None:
+        from aftersales.org.models import RoleAssignment
+
+        cached = list(
+            RoleAssignment.objects.filter(user_id=user.pk, active=True).values_list(
+                "role", "region_id", "dealer_id", "dealer__region_id"
+            )
+        )
+        user._role_assignment_cache = cached
+    return cached
+
+
+def user_scope(user, permission: str) -> Scope:
+    from aftersales.org.roles import PERMISSIONS
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope()
+    if user.is_superuser:
+        return Scope(everything=True)
+    dealers, regions, managed_regions = set(), set(), set()
+    for role, region_id, dealer_id, dealer_region_id in _assignments(user):
+        if permission not in PERMISSIONS.get(role, ()):
+            continue
+        if dealer_id is None and region_id is None:
+            return Scope(everything=True)
+        if dealer_id is not None:
+            dealers.add(dealer_id)
+            regions.add(dealer_region_id)  # a dealer's staff may see their own region
+        else:
+            managed_regions.add(region_id)
+    if managed_regions:
+        from aftersales.org.models import Dealer
+
+        regions |= managed_regions
+        dealers |= set(
+            Dealer.objects.filter(region_id__in=managed_regions).values_list("id", flat=True)
+        )
+    return Scope(dealer_ids=frozenset(dealers), region_ids=frozenset(regions))
+
+
+def user_has_perm(user, permission: str) -> bool:
+    """Does the user hold the permission anywhere (at any org unit)?"""
+    return not user_scope(user, permission).empty
+
+
+def permission_name(model, action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+class RestrictedQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view"):
+        model = self.model
+        scope = user_scope(user, permission_name(model, action))
+        if scope.everything:
+            return self
+        if scope.empty:
+            return self.none()
+        dealer_field = getattr(model, "access_dealer_field", None)
+        region_field = getattr(model, "access_region_field", None)
+        if dealer_field is None and region_field is None:
+            return self  # OEM-level record: the permission alone decides
+        condition = Q(pk__in=[])
+        if dealer_field:
+            condition |= Q(**{f"{dealer_field}__in": scope.dealer_ids})
+        if region_field:
+            condition |= Q(**{f"{region_field}__in": scope.region_ids})
+        return self.filter(condition)
+
+
+RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)

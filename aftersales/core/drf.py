@@ -1,0 +1,25 @@
+"""DRF classes named in settings. Kept apart from ``core.api`` because DRF imports them
+while its own views module is loading."""
+
+from rest_framework import pagination, permissions
+
+from aftersales.core.access import permission_name, user_has_perm
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class HasModelPermission(permissions.BasePermission):
+    """The user must hold the model's view permission (reads) or the permission named by
+    the view's ``write_action`` (writes) somewhere; rows are scoped by ``restrict``."""
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        model = getattr(getattr(view, "queryset", None), "model", None)
+        if model is None:
+            return True
+        action = "view" if request.method in permissions.SAFE_METHODS else view.write_action
+        return user_has_perm(request.user, permission_name(model, action))

@@ -1,0 +1,27 @@
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from aftersales.core.audit import audit_channel
+from aftersales.core.models import AuditChannel
+from aftersales.org.demo import DEMO_PASSWORD, demo_logins, load_org_demo
+
+# Each later issue appends its loader here; each must be idempotent and bulk.
+DEMO_STEPS = [load_org_demo]
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent: running it twice adds nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-logins", action="store_true")
+
+    def handle(self, *args, **options):
+        with audit_channel(AuditChannel.IMPORT):
+            for step in DEMO_STEPS:
+                result = step()
+                self.stdout.write(f"{step.__module__}: {result}")
+        if not options["quiet_logins"]:
+            self.stdout.write(_("Demo logins (password for all: %s):") % DEMO_PASSWORD)
+            for username, role, unit in demo_logins()[:12]:
+                self.stdout.write(f"  {username:<16} {role} @ {unit}")
+            self.stdout.write(_("  … and <dealer>-<role> for every dealer; see docs/index.md"))

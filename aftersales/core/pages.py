@@ -1,0 +1,34 @@
+"""Base classes for staff pages: login required, the model permission checked, rows
+scoped with ``restrict`` (another dealer's id is a 404)."""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.views.generic import DetailView, ListView
+
+from aftersales.core.access import permission_name, user_has_perm
+
+
+class RestrictedPageMixin(LoginRequiredMixin):
+    action = "view"
+    raise_exception = False  # anonymous → login page
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            model = self.get_restricted_model()
+            if not user_has_perm(request.user, permission_name(model, self.action)):
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_restricted_model(self):
+        return self.model or self.queryset.model
+
+    def get_queryset(self):
+        return super().get_queryset().restrict(self.request.user, self.action)
+
+
+class RestrictedListView(RestrictedPageMixin, ListView):
+    paginate_by = 50
+
+
+class RestrictedDetailView(RestrictedPageMixin, DetailView):
+    pass
