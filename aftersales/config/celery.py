@@ -12,7 +12,11 @@ app = Celery("aftersales")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Seconds between runs; the environment may shorten them (tests) or lengthen them.
+HEARTBEAT_SECONDS = float(os.environ.get("AFTERSALES_HEARTBEAT_SECONDS", "30"))
+OUTBOX_SECONDS = float(os.environ.get("AFTERSALES_OUTBOX_SECONDS", "10"))
+
 app.conf.beat_schedule = {
-    "jobs-heartbeat": {"task": "aftersales.core.tasks.heartbeat", "schedule": 30.0},
-    "outbox-drain": {"task": "aftersales.core.tasks.drain_outbox", "schedule": 10.0},
+    "jobs-heartbeat": {"task": "aftersales.core.tasks.heartbeat", "schedule": HEARTBEAT_SECONDS},
+    "outbox-drain": {"task": "aftersales.core.tasks.drain_outbox", "schedule": OUTBOX_SECONDS},
 }

@@ -42,12 +42,20 @@ def _assignments(user):
 
 
 def user_scope(user, permission: str) -> Scope:
-    from aftersales.org.roles import PERMISSIONS
-
+    """Where the user may exercise ``permission``; computed once per user object."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Scope()
     if user.is_superuser:
         return Scope(everything=True)
+    cache = user.__dict__.setdefault("_scope_cache", {})
+    if permission not in cache:
+        cache[permission] = _compute_scope(user, permission)
+    return cache[permission]
+
+
+def _compute_scope(user, permission: str) -> Scope:
+    from aftersales.org.roles import PERMISSIONS
+
     dealers, regions, managed_regions = set(), set(), set()
     for role, region_id, dealer_id, dealer_region_id in _assignments(user):
         if permission not in PERMISSIONS.get(role, ()):
@@ -99,3 +107,9 @@ class RestrictedQuerySet(models.QuerySet):
 
 
 RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)
+
+
+def forget_scopes(user):
+    """Drop the cached roles and scopes after the user's role assignments changed."""
+    user.__dict__.pop("_role_assignment_cache", None)
+    user.__dict__.pop("_scope_cache", None)

@@ -1,7 +1,9 @@
 """API conventions shared by every app: the error body, pagination, permission check and
 the restricted read-only/model viewsets every endpoint builds on."""
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, status, viewsets
@@ -10,39 +12,55 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from aftersales.core.errors import ServiceError
 
+_NON_FIELD_KEYS = ("non_field_errors", "__all__")  # DRF's and Django's names
 
-def _fields(detail):
-    if isinstance(detail, dict):
-        return {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
-    return {}
+
+def _body(code, message, fields=None):
+    """The error body; errors that belong to no field become the message."""
+    fields = {
+        k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in (fields or {}).items()
+    }
+    for key in _NON_FIELD_KEYS:
+        general = fields.pop(key, None)
+        if general:
+            message = general[0]
+    return {"code": code, "message": str(message), "fields": fields}
+
+
+def service_error_response(exc: ServiceError):
+    return Response(
+        _body(exc.code, exc.message, exc.fields),
+        status=exc.status or status.HTTP_400_BAD_REQUEST,
+    )
 
 
 def exception_handler(exc, context):
     """Every error answers ``{"code", "message", "fields"}`` in the user's language."""
     if isinstance(exc, ServiceError):
-        return Response(
-            {"code": exc.code, "message": str(exc.message), "fields": _fields(exc.fields)},
-            status=exc.status,
-        )
-    if isinstance(exc, Http404):
+        return service_error_response(exc)
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        # e.g. a service refusing another dealer's record: the caller learns nothing more
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    detail = getattr(exc, "detail", "")
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail
-        fields = _fields(detail) if isinstance(detail, dict) else {}
-        non_field = fields.pop("non_field_errors", None)
-        message = non_field[0] if non_field else _("Some fields are not valid.")
-        if isinstance(detail, list) and detail:
-            message = str(detail[0])
-        response.data = {"code": "invalid", "message": message, "fields": fields}
+        if isinstance(detail, dict):
+            response.data = _body("invalid", _("Some fields are not valid."), detail)
+        else:  # a list of general errors
+            response.data = _body(
+                "invalid", detail[0] if detail else _("Some fields are not valid.")
+            )
     else:
-        code = getattr(exc, "default_code", "error")
-        detail = getattr(exc, "detail", "")
-        response.data = {"code": str(getattr(detail, "code", code) or code), "message": str(detail), "fields": {}}
+        code = str(getattr(detail, "code", None) or getattr(exc, "default_code", "error"))
+        response.data = _body(code, detail)
     return response
 
 
@@ -58,10 +76,3 @@ class RestrictedViewSetMixin:
 
 class RestrictedReadOnlyViewSet(RestrictedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
-
-
-def service_error_response(exc: ServiceError):
-    return Response(
-        {"code": exc.code, "message": str(exc.message), "fields": _fields(exc.fields)},
-        status=exc.status or status.HTTP_400_BAD_REQUEST,
-    )

@@ -88,7 +88,11 @@ def audit_update(instance, *, actor, before: dict):
     """Record the fields that differ from ``before`` (a ``snapshot`` taken before the change).
     Writes nothing when nothing changed."""
     after = snapshot(instance)
-    changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    # "Last modified" stamps change on every save; the entry's own time already says when.
+    stamps = {f.name for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)}
+    changes = {
+        k: [before.get(k), v] for k, v in after.items() if before.get(k) != v and k not in stamps
+    }
     if changes:
         return _write(instance, actor, AuditAction.UPDATE, changes)
     return None
@@ -104,6 +108,9 @@ def history_for(instance, user):
     """The audit entries of one record that the user may read, newest first."""
     return (
         AuditLog.objects.restrict(user, "view")
-        .filter(content_type=ContentType.objects.get_for_model(type(instance)), object_id=str(instance.pk))
+        .filter(
+            content_type=ContentType.objects.get_for_model(type(instance)),
+            object_id=str(instance.pk),
+        )
         .select_related("actor")
     )

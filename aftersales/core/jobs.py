@@ -17,24 +17,29 @@ from aftersales.core.models import AuditChannel
 log = logging.getLogger(__name__)
 
 
-def _as_schedule(value):
+def _as_schedule(value, app):
     if isinstance(value, int | float):
-        return interval_schedule(timedelta(seconds=value))
+        return interval_schedule(timedelta(seconds=value), app=app)
     if isinstance(value, timedelta):
-        return interval_schedule(value)
+        return interval_schedule(value, app=app)
     return value
 
 
 class EmbeddedRunner:
+    """Fires each beat entry at once on the first run, then whenever its schedule is due."""
+
     def __init__(self, app, tick: float = 1.0):
         self.app = app
         self.tick = tick
         self.stopping = threading.Event()
         self.last_run = {}
+        # Import the apps' tasks modules now, as a worker does at start-up: autodiscovery
+        # is lazy, and a task the schedule names must be registered before it can run.
+        app.autodiscover_tasks(force=True)
 
-    def due_entries(self, now):
+    def due_entries(self):
         for name, entry in self.app.conf.beat_schedule.items():
-            sched = _as_schedule(entry["schedule"])
+            sched = _as_schedule(entry["schedule"], self.app)
             last = self.last_run.get(name)
             if last is None or sched.is_due(last).is_due:
                 yield name, entry
@@ -43,9 +48,8 @@ class EmbeddedRunner:
         """Run every entry that is due now; each failure is logged, never fatal."""
         now = timezone.now()
         ran = []
-        for name, entry in list(self.due_entries(now)):
+        for name, entry in list(self.due_entries()):
             self.last_run[name] = now
-            close_old_connections()
             try:
                 with audit_channel(AuditChannel.JOB):
                     self.app.tasks[entry["task"]].apply(
@@ -57,9 +61,15 @@ class EmbeddedRunner:
         return ran
 
     def run_forever(self):
-        log.info("embedded job runner started (%d scheduled jobs)", len(self.app.conf.beat_schedule))
+        log.info(
+            "embedded job runner started (%d scheduled jobs)", len(self.app.conf.beat_schedule)
+        )
         while not self.stopping.is_set():
             self.run_once()
+            # Between ticks, as a worker does around its tasks: drop a broken or over-age
+            # database connection (not inside run_once, which may run in a caller's
+            # transaction).
+            close_old_connections()
             self.stopping.wait(self.tick)
 
     def install_signal_handlers(self):
@@ -78,5 +88,6 @@ def run_embedded(tick: float = 1.0, until: float | None = None):
     deadline = time.monotonic() + until
     while time.monotonic() < deadline:
         runner.run_once()
+        close_old_connections()
         time.sleep(tick)
     return runner

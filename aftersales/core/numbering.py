@@ -16,7 +16,11 @@ def next_number(*, doc_type: str, dealer=None, on=None, width: int = 6) -> str:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_number must run inside the transaction that saves the document")
     year = (on or timezone.localdate()).year
-    keys = {"dealer_id": dealer.pk if dealer is not None else None, "doc_type": doc_type, "year": year}
+    keys = {
+        "dealer_id": dealer.pk if dealer is not None else None,
+        "doc_type": doc_type,
+        "year": year,
+    }
     updated = NumberSequence.objects.filter(**keys).update(last_value=F("last_value") + 1)
     if not updated:
         try:

@@ -38,11 +38,14 @@ def _label_changes(entries):
         entry.model_label = model._meta.verbose_name if model else entry.content_type.model
         rows = []
         for name, pair in (entry.changes or {}).items():
-            before, after = (list(pair) + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+            before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
             try:
-                label = model._meta.get_field(name).verbose_name if model else name
+                field = model._meta.get_field(name) if model else None
             except FieldDoesNotExist:
-                label = name
+                field = None
+            if getattr(field, "auto_now", False):
+                continue  # the "last changed" stamp only repeats the entry's own time
+            label = field.verbose_name if field is not None else name
             rows.append({"label": label, "before": _display(before), "after": _display(after)})
         entry.change_rows = rows
     return entries
@@ -79,9 +82,11 @@ class RecordHistoryView(RestrictedListView):
         model = ct.model_class()
         if model is None or not hasattr(model.objects, "restrict"):
             raise Http404
-        self.record = model.objects.restrict(self.request.user, "view").filter(
-            pk=self.kwargs["object_id"]
-        ).first()
+        self.record = (
+            model.objects.restrict(self.request.user, "view")
+            .filter(pk=self.kwargs["object_id"])
+            .first()
+        )
         if self.record is None:
             raise Http404
         return history_for(self.record, self.request.user).select_related("content_type")

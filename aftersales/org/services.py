@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aftersales.core.access import user_has_perm
+from aftersales.core.access import forget_scopes, user_has_perm, user_scope
 from aftersales.core.audit import audit_create, audit_update, snapshot
 from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
 from aftersales.org.models import Dealer, Region, RoleAssignment, User
@@ -24,6 +24,19 @@ def _require(actor, permission):
         raise PermissionDenied()
 
 
+def _allowed_at(actor, permission, *, dealer=None) -> bool:
+    """May the actor exercise ``permission`` at this dealer? Without a dealer (region and
+    OEM units), only a holder at OEM level may. ``actor=None`` is the system itself."""
+    if actor is None:
+        return True
+    scope = user_scope(actor, permission)
+    if scope.everything:
+        return True
+    if dealer is not None:
+        return dealer.pk in scope.dealer_ids
+    return False
+
+
 @transaction.atomic
 def region_create(*, actor, oem, code: str, name: str) -> Region:
     _require(actor, "org.change_region")
@@ -36,7 +49,9 @@ def region_create(*, actor, oem, code: str, name: str) -> Region:
 @transaction.atomic
 def dealer_create(*, actor, region: Region, code: str, name: str, **fields) -> Dealer:
     _require(actor, "org.change_region")
-    dealer = _validated(Dealer(region=region, code=code.strip().upper(), name=name.strip(), **fields))
+    dealer = _validated(
+        Dealer(region=region, code=code.strip().upper(), name=name.strip(), **fields)
+    )
     dealer.save()
     audit_create(dealer, actor=actor)
     return dealer
@@ -47,28 +62,42 @@ DEALER_EDITABLE = {"name", "city", "address", "phone", "active"}
 
 @transaction.atomic
 def dealer_update(*, actor, dealer: Dealer, **changes) -> Dealer:
+    """Change a dealer's contact details. Another dealer than the actor may change raises
+    ``Dealer.DoesNotExist`` (answered as 404); saving the same values changes nothing."""
     unknown = set(changes) - DEALER_EDITABLE
     if unknown:
-        raise ValidationFailed(fields={f: [_("This field cannot be changed here.")] for f in unknown})
-    dealer = Dealer.objects.restrict(actor, "change").select_for_update().get(pk=dealer.pk)
+        raise ValidationFailed(
+            fields={f: [_("This field cannot be changed here.")] for f in sorted(unknown)}
+        )
+    dealers = Dealer.objects.all() if actor is None else Dealer.objects.restrict(actor, "change")
+    dealer = dealers.select_for_update().get(pk=dealer.pk)
+    changed = [f for f, value in changes.items() if getattr(dealer, f) != value]
+    if not changed:
+        return dealer
     before = snapshot(dealer)
-    for field, value in changes.items():
-        setattr(dealer, field, value)
+    for field in changed:
+        setattr(dealer, field, changes[field])
     _validated(dealer)
-    dealer.save(update_fields=[*changes, "updated_at"])
+    dealer.save(update_fields=[*changed, "updated_at"])
     audit_update(dealer, actor=actor, before=before)
     return dealer
 
 
 @transaction.atomic
-def staff_create(*, actor, username: str, password: str | None, dealer=None, region=None,
-                 mobile: str | None = None, display_name: str = "", email: str = "",
-                 is_staff: bool = False) -> User:
-    if actor is not None and dealer is not None:
-        if not Dealer.objects.restrict(actor, "change").filter(pk=dealer.pk).exists():
-            raise PermissionDenied()
-    elif actor is not None:
-        _require(actor, "org.change_region")
+def staff_create(
+    *,
+    actor,
+    username: str,
+    password: str | None,
+    dealer=None,
+    region=None,
+    mobile: str | None = None,
+    display_name: str = "",
+    email: str = "",
+    is_staff: bool = False,
+) -> User:
+    if not _allowed_at(actor, "org.change_user", dealer=dealer):
+        raise PermissionDenied()
     user = User(
         username=username.strip(),
         mobile=mobile or None,
@@ -104,13 +133,10 @@ def role_assign(*, actor, user: User, role: str, dealer=None, region=None) -> Ro
     if role not in Role.values:
         raise ValidationFailed(fields={"role": [_("Unknown role.")]})
     _unit_for(role, dealer, region)
-    if actor is not None:
-        if dealer is not None:
-            allowed = Dealer.objects.restrict(actor, "change").filter(pk=dealer.pk).exists()
-        else:
-            allowed = user_has_perm(actor, "org.change_region")
-        if not allowed or not user_has_perm(actor, "org.change_roleassignment"):
-            raise PermissionDenied()
+    if not _allowed_at(actor, "org.change_roleassignment", dealer=dealer):
+        raise PermissionDenied()
+    if actor is not None and not User.objects.restrict(actor, "change").filter(pk=user.pk).exists():
+        raise PermissionDenied()  # a dealer admin grants roles to their own staff only
     assignment, created = RoleAssignment.objects.get_or_create(
         user=user, role=role, dealer=dealer, region=region, defaults={"active": True}
     )
@@ -121,7 +147,7 @@ def role_assign(*, actor, user: User, role: str, dealer=None, region=None) -> Ro
         assignment.active = True
         assignment.save(update_fields=["active"])
         audit_update(assignment, actor=actor, before=before)
-    user.__dict__.pop("_role_assignment_cache", None)
+    forget_scopes(user)
     return assignment
 
 
@@ -138,4 +164,5 @@ def role_revoke(*, actor, assignment: RoleAssignment) -> RoleAssignment:
     assignment.active = False
     assignment.save(update_fields=["active"])
     audit_update(assignment, actor=actor, before=before)
+    forget_scopes(assignment.user)
     return assignment

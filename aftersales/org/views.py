@@ -31,9 +31,9 @@ class DealerDetailView(RestrictedDetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["content_type_id"] = ContentType.objects.get_for_model(Dealer).id
-        ctx["can_edit"] = Dealer.objects.restrict(self.request.user, "change").filter(
-            pk=self.object.pk
-        ).exists()
+        ctx["can_edit"] = (
+            Dealer.objects.restrict(self.request.user, "change").filter(pk=self.object.pk).exists()
+        )
         return ctx
 
 
@@ -55,6 +55,9 @@ class DealerEditView(FormMixin, RestrictedDetailView):
         form = self.get_form()
         if not form.is_valid():
             return self.form_invalid(form)
+        if not form.changed_data:
+            messages.info(request, _("Nothing was changed."))
+            return redirect("dealer-detail", pk=self.object.pk)
         try:
             services.dealer_update(
                 actor=request.user,
@@ -81,7 +84,10 @@ class StaffListView(RestrictedListView):
 
     def get_queryset(self):
         qs = (
-            super().get_queryset().select_related("dealer", "region").prefetch_related(_ACTIVE_ROLES)
+            super()
+            .get_queryset()
+            .select_related("dealer", "region")
+            .prefetch_related(_ACTIVE_ROLES)
             .order_by("dealer__code", "username")
         )
         q = self.request.GET.get("q", "").strip()
@@ -98,7 +104,8 @@ class StaffDetailView(RestrictedDetailView):
     context_object_name = "person"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("dealer", "region").prefetch_related(_ACTIVE_ROLES)
+        qs = super().get_queryset().select_related("dealer", "region")
+        return qs.prefetch_related(_ACTIVE_ROLES)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)

@@ -14,7 +14,17 @@ class DealerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Dealer
-        fields = ["id", "code", "name", "city", "address", "phone", "active", "region", "updated_at"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "city",
+            "address",
+            "phone",
+            "active",
+            "region",
+            "updated_at",
+        ]
         read_only_fields = ["id", "code", "region", "updated_at"]
 
 
@@ -39,4 +49,14 @@ class StaffSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "display_name", "mobile", "email", "dealer", "region", "is_active", "roles"]
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "mobile",
+            "email",
+            "dealer",
+            "region",
+            "is_active",
+            "roles",
+        ]

@@ -41,13 +41,17 @@ class DealerViewSet(mixins.UpdateModelMixin, RestrictedReadOnlyViewSet):
 
 
 class StaffViewSet(RestrictedReadOnlyViewSet):
-    queryset = User.objects.select_related("dealer", "region").prefetch_related(
-        Prefetch(
-            "role_assignments",
-            queryset=RoleAssignment.objects.filter(active=True),
-            to_attr="active_roles",
+    queryset = (
+        User.objects.select_related("dealer", "region")
+        .prefetch_related(
+            Prefetch(
+                "role_assignments",
+                queryset=RoleAssignment.objects.filter(active=True),
+                to_attr="active_roles",
+            )
         )
-    ).order_by("username")
+        .order_by("username")
+    )
     serializer_class = StaffSerializer
     filterset_fields = ["dealer", "region", "is_active"]
     search_fields = ["username", "display_name", "mobile"]

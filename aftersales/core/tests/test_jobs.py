@@ -1,0 +1,220 @@
+"""The embedded job runner: without a broker the beat schedule still fires, in-process
+(`EmbeddedRunner`) and as the `aftersales runjobs` command."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from celery import Celery
+from django.db import connection, transaction
+from django.utils import timezone
+
+from aftersales.config.celery import app
+from aftersales.core.jobs import EmbeddedRunner
+from aftersales.core.models import JobHeartbeat, OutboxMessage, OutboxStatus
+from aftersales.core.outbox import outbox_enqueue
+
+# Helpers shared with test_celery_redis.py.
+
+
+def database_url() -> str:
+    """A URL for the test database, for subprocesses (dj-database-url syntax)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return "sqlite:///" + str(db["NAME"])
+    auth = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{quote(db['NAME'], safe='')}"
+
+
+def subprocess_env(smtp_server, **extra) -> dict:
+    """The environment of a job process that shares the test database and SMTP server."""
+    env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "REDIS_URL"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="aftersales.config.settings",
+        DATABASE_URL=database_url(),
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_server.port),
+        EMAIL_USE_TLS="false",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def wait_until(condition, what, processes=(), timeout=60.0):
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds
+    or as soon as one of ``processes`` (name → (Popen, log path)) has exited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        for name, (process, log) in processes.items():
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited ({process.returncode}) before {what}:\n{tail(log)}")
+        if time.monotonic() > deadline:
+            logs = "\n".join(f"--- {name}\n{tail(log)}" for name, (_, log) in processes.items())
+            pytest.fail(f"no {what} within {timeout:.0f} s\n{logs}")
+        time.sleep(0.1)
+
+
+def tail(path, lines=40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def start(command, env, log):
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop(*processes, timeout=20):
+    """Ask the processes to stop (SIGTERM), all at once; kill any still running after
+    ``timeout`` seconds. Returns the exit code of the first."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    return processes[0].returncode
+
+
+# EmbeddedRunner in this process.
+
+
+@pytest.mark.django_db
+def test_first_run_fires_every_beat_entry(smtp_server):
+    # Given an e-mail waiting in the outbox and a runner that has never run
+    message = outbox_enqueue(
+        channel="email", recipient="lead@example.cn", subject="试驾预约", body="明天上午十点到店"
+    )
+    runner = EmbeddedRunner(app)
+
+    # When it runs once
+    before = timezone.now()
+    ran = runner.run_once()
+    after = timezone.now()
+
+    # Then every scheduled job ran: the heartbeat is recorded and the outbox is drained
+    assert sorted(ran) == sorted(app.conf.beat_schedule) == ["jobs-heartbeat", "outbox-drain"]
+    assert before <= JobHeartbeat.objects.get(name="jobs").beat_at <= after
+    [envelope] = smtp_server.messages
+    assert envelope.rcpt_tos == ["lead@example.cn"]
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT
+
+
+@pytest.mark.django_db
+def test_interval_entry_is_not_fired_again_before_its_interval():
+    # Given a runner that has just fired every entry
+    runner = EmbeddedRunner(app)
+    runner.run_once()
+    first_beat = JobHeartbeat.objects.get(name="jobs").beat_at
+    interval = app.conf.beat_schedule["jobs-heartbeat"]["schedule"]
+    assert interval > 5
+
+    # When it runs again at once, then with the last run moved back less than the interval
+    immediately = runner.run_once()
+    runner.last_run["jobs-heartbeat"] -= timedelta(seconds=interval - 5)
+    almost = runner.run_once()
+
+    # Then nothing fired
+    assert immediately == almost == []
+    assert JobHeartbeat.objects.get(name="jobs").beat_at == first_beat
+
+    # When the heartbeat's last run is more than one interval ago
+    runner.last_run["jobs-heartbeat"] -= timedelta(seconds=6)
+    again = runner.run_once()
+
+    # Then the heartbeat (and only it) fires again
+    assert again == ["jobs-heartbeat"]
+    assert JobHeartbeat.objects.get(name="jobs").beat_at > first_beat
+
+
+def test_failing_job_is_logged_and_the_others_still_run(caplog):
+    # Given a schedule with a job that fails and one that works
+    jobs = Celery("jobs-under-test", fixups=[], set_as_current=False)
+    calls = []
+
+    @jobs.task(name="test.fails")
+    def fails():
+        raise RuntimeError("SMS provider down")
+
+    @jobs.task(name="test.works")
+    def works():
+        calls.append("works")
+
+    jobs.conf.beat_schedule = {
+        "fails": {"task": "test.fails", "schedule": 60},
+        "works": {"task": "test.works", "schedule": timedelta(minutes=1)},
+    }
+
+    # When the runner runs
+    ran = EmbeddedRunner(jobs).run_once()
+
+    # Then the failure is logged with its traceback, and the other job ran
+    assert ran == ["works"]
+    assert calls == ["works"]
+    [record] = [r for r in caplog.records if r.name == "aftersales.core.jobs"]
+    assert record.getMessage() == "job fails failed"
+    assert "SMS provider down" in caplog.text
+
+
+# `aftersales runjobs` as a real process.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runjobs_command_fires_the_schedule_and_delivers_the_outbox(smtp_server, tmp_path):
+    # Given the embedded runner started as a command, with 1-second intervals, no broker
+    env = subprocess_env(
+        smtp_server, AFTERSALES_HEARTBEAT_SECONDS="1", AFTERSALES_OUTBOX_SECONDS="1"
+    )
+    log = tmp_path / "runjobs.log"
+    runjobs = start([sys.executable, "-m", "aftersales.cli", "runjobs"], env, log)
+    processes = {"runjobs": (runjobs, log)}
+    try:
+        # When it has started, the heartbeat appears and then beats again (periodic)
+        first = wait_until(
+            lambda: JobHeartbeat.objects.filter(name="jobs").first(), "heartbeat", processes
+        )
+        wait_until(
+            lambda: JobHeartbeat.objects.filter(name="jobs", beat_at__gt=first.beat_at).exists(),
+            "second heartbeat",
+            processes,
+        )
+
+        # When an e-mail is queued by a committed transaction while it runs
+        with transaction.atomic():
+            message = outbox_enqueue(
+                channel="email",
+                recipient="owner@example.cn",
+                subject="您的车辆已完工",
+                body="工单 RO-0042 已完工，欢迎取车。",
+            )
+
+        # Then a periodic drain delivers it to the SMTP server
+        wait_until(lambda: smtp_server.messages, "e-mail at the SMTP server", processes)
+        wait_until(
+            lambda: OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENT).exists(),
+            "message marked sent",
+            processes,
+        )
+        [envelope] = smtp_server.messages
+        assert envelope.rcpt_tos == ["owner@example.cn"]
+    finally:
+        returncode = stop(runjobs)
+
+    # and SIGTERM stops it cleanly
+    assert returncode == 0, tail(log)

@@ -1,0 +1,89 @@
+"""The staff shell in a real browser: sign in, Chinese by default, switch to English,
+open the dealers page and see only one's own dealer."""
+
+import os
+import shutil
+
+import pytest
+
+from aftersales.org.demo import DEMO_PASSWORD, load_org_demo
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made here (loading
+# the demo data) are ordinary synchronous ones.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT = "/tmp/shell.png"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page():
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        message = f"Debian's Chromium is not installed at {CHROMIUM}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        context.set_default_timeout(10_000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+def test_sign_in_switch_language_and_see_own_dealer(page, live_server):
+    from playwright.sync_api import expect
+
+    # given the demo organisation and the BJ01 dealer administrator on the sign-in page
+    load_org_demo()
+    page.goto(f"{live_server.url}/login/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(page.get_by_label("用户名或手机号")).to_be_visible()
+
+    # when they sign in
+    page.get_by_label("用户名或手机号").fill("bj01-admin")
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+
+    # then they land on home with the Chinese navigation and their role
+    dealers_link = page.locator('nav a[data-menu="dealer-list"]')
+    expect(dealers_link).to_have_text("经销商")
+    expect(page.locator("main")).to_contain_text("经销商管理员")
+
+    # when they switch the language to English
+    page.locator("#language-menu").click()
+    page.locator('button[name="language"][value="en"]').click()
+
+    # then the page and the navigation are in English
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(dealers_link).to_have_text("Dealers")
+    expect(page.locator('nav a[data-menu="staff-list"]')).to_have_text("Staff")
+    expect(page.locator("main")).to_contain_text("Dealer administrator")
+
+    # when they open the dealers page
+    dealers_link.click()
+
+    # then only their own dealer is listed, and its menu entry is the current one
+    expect(page).to_have_url(f"{live_server.url}/org/dealers/")
+    expect(dealers_link).to_have_class("nav-link active")
+    rows = page.locator("main table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("BJ01")
+    expect(page.locator("main")).not_to_contain_text("SH01")
+    page.screenshot(path=SCREENSHOT, full_page=True)
