@@ -1,3 +1,5 @@
+from importlib import import_module
+
 import pytest
 
 
@@ -19,3 +21,33 @@ def demo_org(db):
     from aftersales.org.models import User
 
     return {u.username: u for u in User.objects.all()}
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_flush_past_audit_triggers(request):
+    """Transactional tests end with a flush, which on SQLite is ``DELETE FROM`` each table;
+    the audit trail's append-only triggers refuse that. Lift them for the flush only; every
+    database test (re)creates them first, so each test runs with them in force."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & names
+    )
+    if not (marker or transactional or "db" in names):
+        yield
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    triggers = import_module("aftersales.core.migrations.0003_auditlog_append_only")
+    with connection.cursor() as cursor:
+        for sql in triggers.SQLITE:
+            cursor.execute(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS"))
+    yield
+    if transactional:
+        with connection.cursor() as cursor:
+            for sql in triggers.SQLITE_REVERSE:
+                cursor.execute(sql)

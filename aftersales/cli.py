@@ -1,11 +1,11 @@
 """The ``aftersales`` command.
 
-  aftersales serve      gunicorn + (without a broker) the embedded job runner
-  aftersales demo       migrate, load demo data, collect static files, then serve
-  aftersales worker     a Celery worker (production, with CELERY_BROKER_URL)
-  aftersales beat       the Celery beat scheduler (production)
-  aftersales runjobs    the embedded job runner alone
-  aftersales <other>    any Django management command (migrate, check, createsuperuser …)
+aftersales serve      gunicorn + (without a broker) the embedded job runner
+aftersales demo       migrate, load demo data, collect static files, then serve
+aftersales worker     a Celery worker (production, with CELERY_BROKER_URL)
+aftersales beat       the Celery beat scheduler (production)
+aftersales runjobs    the embedded job runner alone
+aftersales <other>    any Django management command (migrate, check, createsuperuser …)
 """
 
 import os
@@ -36,17 +36,29 @@ def serve():
     host = os.environ.get("HOST", "127.0.0.1")
     workers = os.environ.get("WEB_CONCURRENCY", "3")
     gunicorn = [
-        sys.executable, "-m", "gunicorn", "aftersales.config.wsgi:application",
-        "--bind", f"{host}:{port}", "--workers", workers,
-        "--threads", os.environ.get("GUNICORN_THREADS", "2"),
-        "--access-logfile", "-", "--timeout", "60",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "aftersales.config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        workers,
+        "--threads",
+        os.environ.get("GUNICORN_THREADS", "2"),
+        "--access-logfile",
+        "-",
+        "--timeout",
+        "60",
     ]
     children = [subprocess.Popen(gunicorn)]
     if settings.CELERY_TASK_ALWAYS_EAGER:
         children.append(subprocess.Popen([sys.executable, "-m", "aftersales.cli", "runjobs"]))
         jobs = "embedded job runner (no broker configured)"
     else:
-        jobs = "Celery broker " + settings.CELERY_BROKER_URL.split("@")[-1] + " (run worker and beat)"
+        jobs = (
+            "Celery broker " + settings.CELERY_BROKER_URL.split("@")[-1] + " (run worker and beat)"
+        )
     print(f"\naftersales is running on http://{host}:{port}/  —  jobs: {jobs}", flush=True)
 
     def stop(*_):
@@ -78,7 +90,10 @@ def demo():
     for username, role, unit in demo_logins():
         if unit in {"—", "OEM", "NORTH"} or username.startswith("bj01-"):
             print(f"  {username:<16} {role} @ {unit}")
-    print("  … the same role names for every dealer: tj01-, sh01-, hz01-, gz01-, sz01-; regions east-rm, south-rm")
+    print(
+        "  … the same role names for every dealer: tj01-, sh01-, hz01-, gz01-, sz01-;"
+        " regions east-rm, south-rm"
+    )
     print(f"\nOpen http://127.0.0.1:{port}/ (Ctrl-C stops)\n", flush=True)
     return serve()
 

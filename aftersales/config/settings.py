@@ -147,10 +147,11 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.5"))  # hours;
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
-# Behind a proxy the client address comes only from the header the proxy sets.
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if _env_bool("BEHIND_PROXY") else ["REMOTE_ADDR"]
-)
+# Username and mobile number are one account: failures with either count together.
+AXES_USERNAME_CALLABLE = "aftersales.org.backends.lockout_username"
+# Behind a proxy the client address comes only from the header our proxy sets.
+BEHIND_PROXY = _env_bool("BEHIND_PROXY")
+AXES_CLIENT_IP_CALLABLE = "aftersales.org.backends.client_ip"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -181,7 +182,9 @@ MEDIA_URL = "/media/"
 # Cache: Redis when configured (shared by several web machines), else local memory.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

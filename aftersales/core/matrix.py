@@ -14,7 +14,10 @@ def _audit_entry(dealer):
 
 def _outbox_message(dealer):
     return OutboxMessage.objects.create(
-        channel="email", recipient="owner@example.com", body="hello", dealer=dealer,
+        channel="email",
+        recipient="owner@example.com",
+        body="hello",
+        dealer=dealer,
         next_attempt_at=timezone.now(),
     )
 
@@ -28,12 +31,19 @@ declare(
     Endpoint("api:auditlog-detail", "api", "core.view_auditlog", make=_audit_entry, detail=True),
     Endpoint("api:outboxmessage-list", "api", "core.view_outboxmessage", make=_outbox_message),
     Endpoint(
-        "api:outboxmessage-detail", "api", "core.view_outboxmessage", make=_outbox_message,
+        "api:outboxmessage-detail",
+        "api",
+        "core.view_outboxmessage",
+        make=_outbox_message,
         detail=True,
     ),
     Endpoint("audit-list", "page", "core.view_auditlog", make=_audit_entry),
     Endpoint(
-        "record-history", "page", "core.view_auditlog", make=lambda d: d, detail=True,
+        "record-history",
+        "page",
+        "core.view_auditlog",
+        make=lambda d: d,
+        detail=True,
         url_kwargs=_history_kwargs,
     ),
     Endpoint("outbox-list", "page", "core.view_outboxmessage", make=_outbox_message),

@@ -64,6 +64,9 @@ class AuditLog(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["content_type", "object_id", "-at"])]
 
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AppendOnlyError("audit entries are append-only")
@@ -71,9 +74,6 @@ class AuditLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit entries are append-only")
-
-    def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
 
 
 class NumberSequence(models.Model):
@@ -100,6 +100,9 @@ class NumberSequence(models.Model):
                 name="core_numbering_unique_oem",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.doc_type} {self.year}: {self.last_value}"
 
 
 class OutboxStatus(models.TextChoices):
@@ -158,6 +161,9 @@ class InAppNotification(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self):
+        return self.subject
+
 
 class JobHeartbeat(models.Model):
     """Last sign of life of the job runner (Celery worker or the embedded runner)."""
@@ -165,3 +171,6 @@ class JobHeartbeat(models.Model):
     name = models.CharField(max_length=50, unique=True)
     beat_at = models.DateTimeField()
     detail = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return f"{self.name} {self.beat_at:%Y-%m-%d %H:%M:%S}"

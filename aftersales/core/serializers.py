@@ -9,12 +9,35 @@ class AuditLogSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditLog
-        fields = ["id", "at", "actor", "actor_name", "channel", "action", "app", "model",
-                  "object_id", "object_repr", "changes", "dealer"]
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "actor_name",
+            "channel",
+            "action",
+            "app",
+            "model",
+            "object_id",
+            "object_repr",
+            "changes",
+            "dealer",
+        ]
 
 
 class OutboxMessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = OutboxMessage
-        fields = ["id", "channel", "recipient", "subject", "status", "attempts",
-                  "next_attempt_at", "last_error", "created_at", "sent_at", "dealer"]
+        fields = [
+            "id",
+            "channel",
+            "recipient",
+            "subject",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "created_at",
+            "sent_at",
+            "dealer",
+        ]

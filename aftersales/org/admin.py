@@ -10,9 +10,9 @@ def admin_site_has_permission(request):
     user = request.user
     if not (user.is_active and user.is_staff):
         return False
-    return user.is_superuser or user.role_assignments.filter(
-        role=Role.OEM_ADMIN, active=True
-    ).exists()
+    return (
+        user.is_superuser or user.role_assignments.filter(role=Role.OEM_ADMIN, active=True).exists()
+    )
 
 
 @admin.register(Oem)

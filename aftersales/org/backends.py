@@ -39,3 +39,19 @@ def lockout_username(request, credentials=None):
     login = str(login).strip()
     user = find_login(login)
     return user.username if user is not None else login
+
+
+def client_ip(request):
+    """The client's address for lock-out counting (``AXES_CLIENT_IP_CALLABLE``).
+
+    Directly exposed, that is REMOTE_ADDR. Behind our reverse proxy (``BEHIND_PROXY``) it
+    is the last address in X-Forwarded-For: the one our proxy appended; earlier entries
+    come from the client and can be forged."""
+    from django.conf import settings
+
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return request.META.get("REMOTE_ADDR")

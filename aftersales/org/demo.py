@@ -79,7 +79,9 @@ def load_org_demo(stdout=None):
     person("admin", "系统管理员", is_staff=True)
     for role in Role:
         if ROLE_LEVEL[role] == Level.OEM:
-            name = person(f"oem-{SHORT[role]}", f"主机厂{role.label}", is_staff=role == Role.OEM_ADMIN)
+            name = person(
+                f"oem-{SHORT[role]}", f"主机厂{role.label}", is_staff=role == Role.OEM_ADMIN
+            )
             assignments.append((name, role, None, None))
     for code, rname, dealers in REGIONS:
         region, _ = Region.objects.get_or_create(code=code, defaults={"oem": oem, "name": rname})
@@ -92,7 +94,9 @@ def load_org_demo(stdout=None):
             )
             for role in Role:
                 if ROLE_LEVEL[role] == Level.DEALER:
-                    name = person(f"{dcode.lower()}-{SHORT[role]}", f"{city}{role.label}", dealer=dealer)
+                    name = person(
+                        f"{dcode.lower()}-{SHORT[role]}", f"{city}{role.label}", dealer=dealer
+                    )
                     assignments.append((name, role, None, dealer))
 
     existing = set(User.objects.values_list("username", flat=True))

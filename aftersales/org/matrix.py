@@ -1,9 +1,11 @@
-from aftersales.testing.matrix import Endpoint, declare
 from aftersales.org.models import RoleAssignment, User
+from aftersales.testing.matrix import Endpoint, declare
 
 
 def _staff_at(dealer):
-    user = User.objects.create(username=f"matrix-{dealer.code}-{User.objects.count()}", dealer=dealer)
+    user = User.objects.create(
+        username=f"matrix-{dealer.code}-{User.objects.count()}", dealer=dealer
+    )
     RoleAssignment.objects.create(user=user, role="technician", dealer=dealer)
     return user
 

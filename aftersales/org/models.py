@@ -168,6 +168,9 @@ class RoleAssignment(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.get_role_display()} @ {self.unit}"
+
     @property
     def level(self) -> str:
         return ROLE_LEVEL[self.role]
@@ -175,9 +178,6 @@ class RoleAssignment(models.Model):
     @property
     def unit(self):
         return self.dealer or self.region or Oem.objects.first()
-
-    def __str__(self):
-        return f"{self.get_role_display()} @ {self.unit}"
 
 
 __all__ = ["Oem", "Region", "Dealer", "User", "RoleAssignment", "Level", "Role"]

@@ -31,7 +31,9 @@ def render_roles_doc() -> str:
         for role in Role:
             with translation.override("zh-hans"):
                 zh = str(role.label)
-            lines.append(f"| {role.label} | `{role.value}` | {zh} | {Level(ROLE_LEVEL[role]).label} |\n")
+            lines.append(
+                f"| {role.label} | `{role.value}` | {zh} | {Level(ROLE_LEVEL[role]).label} |\n"
+            )
         perms = sorted(ALL_PERMISSIONS)
         lines.append("\n## Permissions\n\n| permission | meaning |\n|---|---|\n")
         for perm in perms:

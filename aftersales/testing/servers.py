@@ -61,21 +61,44 @@ def start_postgres() -> str:
         shutil.chown(root, "postgres", "postgres")
     port = free_port()
     subprocess.run(
-        _as_postgres_user([initdb, "-D", str(data), "-A", "trust", "-U", "aftersales",
-                           "-E", "UTF8", "--locale=C.UTF-8"]),
-        check=True, stdout=subprocess.DEVNULL,
+        _as_postgres_user(
+            [
+                initdb,
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "aftersales",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
-    options = (f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off "
-               "-c full_page_writes=off -c max_connections=200")
+    options = (
+        f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off "
+        "-c full_page_writes=off -c max_connections=200"
+    )
     subprocess.run(
-        _as_postgres_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"),
-                           "-w", "start"]),
-        check=True, stdout=subprocess.DEVNULL,
+        _as_postgres_user(
+            [pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
-    _started.append(lambda: subprocess.run(
-        _as_postgres_user([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    ) and shutil.rmtree(root, ignore_errors=True))
+    _started.append(
+        lambda: (
+            subprocess.run(
+                _as_postgres_user([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            and shutil.rmtree(root, ignore_errors=True)
+        )
+    )
     return f"postgres://aftersales@127.0.0.1:{port}/postgres"
 
 
@@ -94,7 +117,8 @@ def pytest_report_header(config):
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    return f"aftersales test database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or db['NAME']}"
+    engine = db["ENGINE"].rsplit(".", 1)[-1]
+    return f"aftersales test database: {engine} {db.get('HOST') or db['NAME']}"
 
 
 class RedisServer:
@@ -105,8 +129,19 @@ class RedisServer:
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="aftersales-redis-")
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10

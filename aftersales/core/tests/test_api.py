@@ -306,11 +306,6 @@ def test_api_docs_use_only_local_assets():
     assert any("swagger-ui" in a for a in assets)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="drf-spectacular's redoc.html links Google Fonts; needs a template override "
-    "(templates/drf_spectacular/redoc.html overriding the head block)",
-)
 def test_redoc_uses_only_local_assets():
     response = Client().get("/api/redoc/")
     assert response.status_code == 200

@@ -8,10 +8,7 @@ from django.conf import settings
 
 
 def _settings_probe(env, expr="settings.SECRET_KEY[:4]"):
-    code = (
-        "import django; from django.conf import settings; django.setup(); "
-        f"print({expr})"
-    )
+    code = f"import django; from django.conf import settings; django.setup(); print({expr})"
     base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
     return subprocess.run(
         [sys.executable, "-c", code],

@@ -18,9 +18,13 @@ def test_dealer_staff_see_only_their_dealer(demo_org):
 
 @pytest.mark.django_db
 def test_region_manager_sees_the_dealers_of_the_region(demo_org):
-    codes = set(Dealer.objects.restrict(demo_org["north-rm"], "view").values_list("code", flat=True))
+    codes = set(
+        Dealer.objects.restrict(demo_org["north-rm"], "view").values_list("code", flat=True)
+    )
     assert codes == {"BJ01", "TJ01"}
-    regions = set(Region.objects.restrict(demo_org["north-rm"], "view").values_list("code", flat=True))
+    regions = set(
+        Region.objects.restrict(demo_org["north-rm"], "view").values_list("code", flat=True)
+    )
     assert regions == {"NORTH"}
 
 

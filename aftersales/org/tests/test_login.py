@@ -161,10 +161,6 @@ def test_lockout_username_counts_mobile_and_username_as_one_account(demo_org):
     assert lockout_username(None, {"username": None}) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.py needs AXES_USERNAME_CALLABLE = 'aftersales.org.backends.lockout_username'",
-)
 def test_account_lock_covers_the_mobile_number(demo_org):
     # given an account locked through failures with its username
     user = demo_org["bj01-sa"]
@@ -187,3 +183,16 @@ def test_account_lock_covers_the_mobile_number_when_configured(demo_org, setting
     for login in ["bj01-sa", user.mobile]:
         _, response = sign_in(login, DEMO_PASSWORD, ip="10.0.6.100")
         assert_locked(response)
+
+
+def test_client_address_behind_the_proxy_is_the_one_the_proxy_appended(rf, settings):
+    from aftersales.org.backends import client_ip
+
+    # given a client that forges an X-Forwarded-For entry, relayed by our proxy
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9", REMOTE_ADDR="10.0.0.2")
+    # when the site runs behind the proxy, the proxy's appended entry counts
+    settings.BEHIND_PROXY = True
+    assert client_ip(request) == "203.0.113.9"
+    # and when it is exposed directly, only the socket address counts
+    settings.BEHIND_PROXY = False
+    assert client_ip(request) == "10.0.0.2"
