@@ -236,7 +236,7 @@ def cpu_busy_jiffies():
 
 
 def tree_cpu_seconds(root_pid):
-    """CPU time (user + system) of a process and its direct children (gunicorn's workers)."""
+    """CPU time (user + system) of a process and its children (gunicorn's workers)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
     for entry in os.listdir("/proc"):
@@ -248,7 +248,11 @@ def tree_cpu_seconds(root_pid):
         except OSError:
             continue
         pid, ppid = int(entry), int(fields[1])
-        if pid == root_pid or ppid == root_pid:
+        if pid == root_pid:
+            # own time + the time of children that exited and were reaped (PostgreSQL
+            # backends come and go with connections)
+            total += sum(int(x) for x in fields[11:15])
+        elif ppid == root_pid:
             total += int(fields[11]) + int(fields[12])
     return total / tick
 
@@ -520,6 +524,8 @@ def bench_database(db, args, workdir):
             f"({GUNICORN_WORKERS} workers x {GUNICORN_THREADS} threads)",
             flush=True,
         )
+        pids = (server.process.pid, db_pid)
+        plans = []
         for username in BENCH_USERS:
             token = obtain_token(server.port, username)
             ids = queries["users"][username]["ids"]
@@ -531,13 +537,19 @@ def bench_database(db, args, workdir):
             def detail_path(rng, ids=ids):
                 return f"/api/audit/{rng.choice(ids)}/"
 
+            plans.append((username, token, ids, pages, list_path, detail_path))
+        # Warm every worker (Django and DRF import lazily on the first requests) so that
+        # start-up work is not counted in the first phase.
+        for _username, token, _ids, _pages, list_path, detail_path in plans:
+            for make_path in (list_path, detail_path):
+                load_phase(server.port, token, make_path, 2 * GUNICORN_WORKERS, 1.0, *pids)
+        for username, token, ids, pages, list_path, detail_path in plans:
             for endpoint, make_path in (("list", list_path), ("detail", detail_path)):
                 if args.wait_idle:
                     busy = wait_until_quiet(args.wait_idle)
                     if busy >= 15:
                         print(f"  (machine still {busy:.0f}% busy after {args.wait_idle}s)")
                 # One client first: the service time of a request with no queueing.
-                pids = (server.process.pid, db_pid)
                 serial = load_phase(server.port, token, make_path, 1, min(5.0, args.seconds), *pids)
                 phase = load_phase(server.port, token, make_path, args.clients, args.seconds, *pids)
                 phase["serial"] = {

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from aftersales.core.admin import AuditedAdminMixin
+from aftersales.org.backends import is_oem_admin
 from aftersales.org.models import Dealer, Oem, Region, RoleAssignment, User
-from aftersales.org.roles import Role
 
 
 def admin_site_has_permission(request):
@@ -10,23 +11,21 @@ def admin_site_has_permission(request):
     user = request.user
     if not (user.is_active and user.is_staff):
         return False
-    return (
-        user.is_superuser or user.role_assignments.filter(role=Role.OEM_ADMIN, active=True).exists()
-    )
+    return is_oem_admin(user)
 
 
 @admin.register(Oem)
-class OemAdmin(admin.ModelAdmin):
+class OemAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name"]
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "oem"]
 
 
 @admin.register(Dealer)
-class DealerAdmin(admin.ModelAdmin):
+class DealerAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "region", "city", "active"]
     list_filter = ["region", "active"]
     search_fields = ["code", "name"]
@@ -39,7 +38,7 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class StaffAdmin(UserAdmin):
+class StaffAdmin(AuditedAdminMixin, UserAdmin):
     list_display = ["username", "display_name", "mobile", "dealer", "region", "is_active"]
     list_filter = ["is_active", "dealer__region", "dealer"]
     search_fields = ["username", "display_name", "mobile"]
@@ -50,7 +49,7 @@ class StaffAdmin(UserAdmin):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "role", "dealer", "region", "active"]
     list_filter = ["role", "active"]
     search_fields = ["user__username"]

@@ -1,6 +1,7 @@
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
 
+from aftersales.core.access import user_has_perm, user_scope
 from aftersales.org.models import User
 
 
@@ -23,6 +24,30 @@ class UsernameOrMobileBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def has_perm(self, user_obj, perm, obj=None):
+        """Django's permission check (used by the Django admin) answers from the role table;
+        the OEM administrator administers the organisation and platform records."""
+        if not user_obj.is_active:
+            return False
+        if user_has_perm(user_obj, perm):
+            return True
+        if perm.split(".", 1)[0] in ADMIN_APPS and is_oem_admin(user_obj):
+            return True
+        return super().has_perm(user_obj, perm, obj)
+
+    def has_module_perms(self, user_obj, app_label):
+        if user_obj.is_active and app_label in ADMIN_APPS and is_oem_admin(user_obj):
+            return True
+        return super().has_module_perms(user_obj, app_label)
+
+
+# Apps whose records the OEM administrator manages in the Django admin.
+ADMIN_APPS = {"org", "core", "authtoken", "axes"}
+
+
+def is_oem_admin(user) -> bool:
+    return user.is_superuser or user_scope(user, "org.change_region").everything
 
 
 def lockout_username(request, credentials=None):

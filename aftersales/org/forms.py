@@ -18,4 +18,4 @@ class LoginForm(AuthenticationForm):
 class DealerForm(forms.ModelForm):
     class Meta:
         model = Dealer
-        fields = ["name", "city", "address", "phone", "active"]
+        fields = ["name", "city", "address", "phone", "opens_at", "closes_at", "active"]

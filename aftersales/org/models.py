@@ -1,12 +1,16 @@
 """The organisation: one OEM, its sales regions, its dealers, and the people who work there."""
 
+import datetime
+
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.access import RestrictedQuerySet
+from aftersales.core.workdays import OpeningHours, deadline
 from aftersales.org.roles import ROLE_LEVEL, Level, Role
 
 mobile_validator = RegexValidator(
@@ -63,6 +67,8 @@ class Dealer(models.Model):
     city = models.CharField(_("city"), max_length=50, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     phone = models.CharField(_("service phone"), max_length=30, blank=True)
+    opens_at = models.TimeField(_("service opens at"), default=datetime.time(8, 30))
+    closes_at = models.TimeField(_("service closes at"), default=datetime.time(18, 0))
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -77,6 +83,19 @@ class Dealer(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    def clean(self):
+        if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
+            raise ValidationError({"closes_at": _("Closing time must be after opening time.")})
+
+    @property
+    def opening_hours(self) -> OpeningHours:
+        return OpeningHours(open=self.opens_at, close=self.closes_at)
+
+    def deadline(self, start, working_days: int):
+        """Closing time of the n-th working day from ``start`` at this dealer (Chinese
+        public holidays and make-up working days included)."""
+        return deadline(start, working_days, self.opening_hours)
 
 
 class StaffManager(UserManager.from_queryset(RestrictedQuerySet)):

@@ -57,7 +57,7 @@ def dealer_create(*, actor, region: Region, code: str, name: str, **fields) -> D
     return dealer
 
 
-DEALER_EDITABLE = {"name", "city", "address", "phone", "active"}
+DEALER_EDITABLE = {"name", "city", "address", "phone", "opens_at", "closes_at", "active"}
 
 
 @transaction.atomic

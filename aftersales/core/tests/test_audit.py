@@ -104,6 +104,8 @@ def test_page_requests_are_audited_as_web(client, demo_org):
             "city": dealer.city,
             "address": dealer.address,
             "phone": "010-3",
+            "opens_at": "08:30",
+            "closes_at": "18:00",
             "active": "on",
         },
     )

@@ -21,6 +21,8 @@ class DealerSerializer(serializers.ModelSerializer):
             "city",
             "address",
             "phone",
+            "opens_at",
+            "closes_at",
             "active",
             "region",
             "updated_at",
@@ -33,6 +35,8 @@ class DealerUpdateSerializer(serializers.Serializer):
     city = serializers.CharField(max_length=50, required=False, allow_blank=True)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    opens_at = serializers.TimeField(required=False)
+    closes_at = serializers.TimeField(required=False)
     active = serializers.BooleanField(required=False)
 
 

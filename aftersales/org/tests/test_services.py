@@ -1,5 +1,7 @@
 """Organisation services: every write checks the actor's reach, validates, and audits."""
 
+import datetime
+
 import pytest
 
 from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -310,3 +312,36 @@ def test_dealer_create_validates_the_code(demo_org):
     with pytest.raises(ValidationFailed) as caught:
         services.dealer_create(actor=None, region=region, code="BJ01", name="Duplicate")
     assert "code" in caught.value.fields
+
+
+@pytest.mark.django_db
+def test_dealer_deadline_respects_its_opening_hours_and_national_day(demo_org):
+    from zoneinfo import ZoneInfo
+
+    # given BJ01 open 09:00-17:30
+    dealer = Dealer.objects.get(code="BJ01")
+    services.dealer_update(
+        actor=demo_org["bj01-admin"],
+        dealer=dealer,
+        opens_at=datetime.time(9, 0),
+        closes_at=datetime.time(17, 30),
+    )
+    dealer.refresh_from_db()
+    # when a 3-working-day deadline is raised on the day before National Day 2026
+    start = datetime.datetime(2026, 9, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    # then it falls on the make-up Saturday 10 October at the dealer's closing time
+    assert dealer.deadline(start, 3) == datetime.datetime(
+        2026, 10, 10, 17, 30, tzinfo=ZoneInfo("Asia/Shanghai")
+    )
+
+
+@pytest.mark.django_db
+def test_dealer_closing_before_opening_is_refused(demo_org):
+    dealer = Dealer.objects.get(code="BJ01")
+    with pytest.raises(ValidationFailed) as refused:
+        services.dealer_update(
+            actor=demo_org["bj01-admin"], dealer=dealer, closes_at=datetime.time(7, 0)
+        )
+    assert "closes_at" in refused.value.fields
+    dealer.refresh_from_db()
+    assert dealer.closes_at == datetime.time(18, 0)

@@ -219,6 +219,8 @@ def test_dealer_admin_edits_dealer_and_the_change_shows_in_its_history(client, o
             "city": bj01.city,
             "address": bj01.address,
             "phone": "010-12345678",
+            "opens_at": "08:30",
+            "closes_at": "18:00",
             "active": "on",
         },
     )
@@ -255,6 +257,8 @@ def test_saving_an_unchanged_dealer_writes_no_audit_entry(client, org, bj01):
         "city": bj01.city,
         "address": bj01.address,
         "phone": bj01.phone,
+        "opens_at": "08:30",
+        "closes_at": "18:00",
         "active": "on",
     }
     # when they save without changing anything
@@ -354,3 +358,49 @@ def test_password_change_page_renders(client, org):
     assert response.status_code == 200
     for name in ("old_password", "new_password1", "new_password2"):
         assert f'name="{name}"' in html
+
+
+@pytest.mark.django_db
+def test_django_admin_is_for_administrators_only(client, demo_org):
+    # given the OEM administrator, a dealer administrator and a staff flag without the role
+    sneaky = demo_org["bj01-sa"]
+    sneaky.is_staff = True
+    sneaky.save(update_fields=["is_staff"])
+    # then only the OEM administrator (and the superuser) get into the Django admin
+    client.force_login(demo_org["oem-admin"])
+    assert client.get("/admin/org/dealer/").status_code == 200
+    for username in ("bj01-admin", "bj01-sa"):
+        client.force_login(demo_org[username])
+        response = client.get("/admin/org/dealer/")
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_changes_in_the_django_admin_are_audited(client, demo_org):
+    from aftersales.core.models import AuditChannel, AuditLog
+    from aftersales.org.models import Dealer
+
+    # given the OEM administrator in the Django admin
+    client.force_login(demo_org["oem-admin"])
+    dealer = Dealer.objects.get(code="TJ01")
+    # when they change a dealer's city
+    response = client.post(
+        f"/admin/org/dealer/{dealer.pk}/change/",
+        {
+            "region": dealer.region_id,
+            "code": dealer.code,
+            "name": dealer.name,
+            "city": "天津滨海新区",
+            "address": "",
+            "phone": dealer.phone,
+            "opens_at": "08:30:00",
+            "closes_at": "18:00:00",
+            "active": "on",
+        },
+    )
+    # then it is saved and the audit trail says who changed what, from the web
+    assert response.status_code == 302, response.content[:2000]
+    entry = AuditLog.objects.get(object_id=str(dealer.pk), action="update")
+    assert entry.actor == demo_org["oem-admin"]
+    assert entry.channel == AuditChannel.WEB
+    assert entry.changes == {"city": ["天津", "天津滨海新区"]}
