@@ -710,6 +710,8 @@ def main():
     parser.add_argument("--show-sql", action="store_true", help="print the list's SQL")
     parser.add_argument("--json", help="also write the raw figures to this file")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--workers", type=int, default=GUNICORN_WORKERS, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=GUNICORN_THREADS, help="threads per worker")
     parser.add_argument(
         "--wait-idle",
         type=float,
@@ -724,9 +726,16 @@ def main():
         and 1 <= args.seconds <= 600
         and 6 <= args.records <= 10**6
         and 0 <= args.wait_idle <= 600
+        and 1 <= args.workers <= 16
+        and 1 <= args.threads <= 16
     ):
-        parser.error("clients 1-200, seconds 1-600, records 6-1,000,000, wait-idle 0-600")
+        parser.error(
+            "clients 1-200, seconds 1-600, records 6-1,000,000, wait-idle 0-600, "
+            "workers and threads 1-16"
+        )
 
+    global GUNICORN_WORKERS, GUNICORN_THREADS
+    GUNICORN_WORKERS, GUNICORN_THREADS = args.workers, args.threads
     sys.path.insert(0, str(ROOT))
     info = machine()
     databases = ["sqlite", "postgresql"] if args.db == "both" else [args.db]

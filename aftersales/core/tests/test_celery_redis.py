@@ -8,7 +8,7 @@ from django.db import transaction
 
 from aftersales.core.models import JobHeartbeat, OutboxMessage, OutboxStatus
 from aftersales.core.outbox import outbox_enqueue
-from aftersales.core.tests.test_jobs import start, stop, subprocess_env, tail, wait_until
+from aftersales.testing.processes import start, stop, subprocess_env, tail, wait_until
 
 CELERY = [sys.executable, "-m", "celery", "-A", "aftersales.config"]
 
