@@ -1,26 +1,34 @@
 """API baseline: latency and throughput of an authenticated list and detail endpoint.
 
     .venv/bin/python bench/api_baseline.py [--db sqlite|postgresql|both] [--records 10000]
-                                            [--clients 20] [--seconds 20]
+        [--clients 20] [--seconds 20] [--think 0] [--workers 2] [--threads 4]
+        [--wait-idle SECONDS] [--show-sql] [--json FILE] [--check] [--keep]
 
 For each database it builds a fresh one in a temporary directory (SQLite file, or a
 PostgreSQL server started on loopback with initdb), migrates it, loads the demo
 organisation, bulk-creates N audit-trail entries (``core.AuditLog``, a restricted model)
 spread over the 6 demo dealers, starts the production server (gunicorn, 2 workers x 4
-threads) on a free loopback port, and drives it with C concurrent keep-alive clients:
+threads) on a free loopback port, warms it, and drives it with keep-alive clients
+(threads, ``http.client``):
 
-* ``GET /api/audit/?page_size=50&page=<random page>``  (the list, many pages)
-* ``GET /api/audit/<id>/``                               (a detail the user may see)
+* ``GET /api/audit/?page_size=50&page=<random page>``  (the list, any of its pages)
+* ``GET /api/audit/<id>/``                               (a random entry the user may see)
 
 as a region manager (``north-rm``: two dealers) and a dealer service manager
-(``bj01-svcmgr``: one dealer). It prints requests/s, p50/p95/p99 per endpoint, errors, and the
-SQL queries per request for page_size 10 / 50 / 200 (measured in-process with Django's test
-client and ``CaptureQueriesContext``; the count must not grow with the page size).
+(``bj01-svcmgr``: one dealer). For each endpoint: first one client for up to 5 s (the service
+time, no queueing), then C concurrent clients for S seconds (after 2 s of warm-up), each
+client sending its next request as soon as the last is answered (``--think`` adds a pause).
+It prints requests/s, p50/p95/p99, errors, the CPU time per request of gunicorn and of the
+PostgreSQL server, the CPU share taken by unrelated processes (a shared machine makes the
+figures worse; ``--wait-idle`` waits for a quiet moment before each endpoint), and the SQL
+queries per request for page_size 10 / 50 / 200, measured in-process with Django's test
+client and ``CaptureQueriesContext`` (the count must not grow with the page size).
 
 Targets (issue 2): p95 < 50 ms for the detail, < 100 ms for a 50-row list page.
 ``--check`` exits 1 when a target is missed or the query count grows with page size.
 
-Everything listens on 127.0.0.1 only; every loop is bounded by a count and a deadline.
+Everything listens on 127.0.0.1 only; every loop is bounded by a count and a deadline; the
+PostgreSQL server and gunicorn are stopped and the temporary directories removed at the end.
 Internal sub-commands (run in a subprocess with the benchmark's environment):
 ``_seed <records> <out.json>`` and ``_queries <out.json>``.
 """
@@ -339,7 +347,9 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {workdir / 'gunicorn.log'}")
+                self.log.close()
+                log = (workdir / "gunicorn.log").read_text()[-3000:]
+                raise RuntimeError(f"gunicorn exited:\n{log}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
@@ -348,6 +358,7 @@ class Server:
                 return
             except OSError:
                 time.sleep(0.2)
+        self.stop()
         raise RuntimeError("gunicorn did not answer within 60 s")
 
     def stop(self):
@@ -378,8 +389,9 @@ def obtain_token(port, username):
     return json.loads(data)["token"]
 
 
-def load_phase(port, token, make_path, clients, seconds, server_pid, db_pid=None):
-    """``clients`` threads, one keep-alive connection each, for WARMUP + ``seconds``.
+def load_phase(port, token, make_path, clients, seconds, server_pid, db_pid=None, think=0.0):
+    """``clients`` threads, one keep-alive connection each, for WARMUP + ``seconds``; each
+    client pauses ``think`` seconds on average (uniform 0.5-1.5x) between requests.
     Returns latencies (ms) of requests started after the warm-up, and the error count."""
     start = time.monotonic()
     measure_from = start + WARMUP_SECONDS
@@ -409,6 +421,10 @@ def load_phase(port, token, make_path, clients, seconds, server_pid, db_pid=None
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             elapsed = (time.perf_counter() - t0) * 1000
             count += 1
+            if think:
+                time.sleep(
+                    min(think * rng.uniform(0.5, 1.5), max(0.0, deadline - time.monotonic()))
+                )
             if t_start >= measure_from:
                 if status == 200:
                     mine.append(elapsed)
@@ -551,7 +567,15 @@ def bench_database(db, args, workdir):
                         print(f"  (machine still {busy:.0f}% busy after {args.wait_idle}s)")
                 # One client first: the service time of a request with no queueing.
                 serial = load_phase(server.port, token, make_path, 1, min(5.0, args.seconds), *pids)
-                phase = load_phase(server.port, token, make_path, args.clients, args.seconds, *pids)
+                phase = load_phase(
+                    server.port,
+                    token,
+                    make_path,
+                    args.clients,
+                    args.seconds,
+                    *pids,
+                    think=args.think,
+                )
                 phase["serial"] = {
                     k: serial[k]
                     for k in (
@@ -599,12 +623,14 @@ def print_report(results, info, args):
         f"Linux {info['kernel']}, Python {info['python']}, Django {info['django']}"
     )
     print(
-        f"server  : gunicorn {GUNICORN_WORKERS} workers x {GUNICORN_THREADS} threads (gthread), "
+        f"server  : gunicorn {GUNICORN_WORKERS} workers x {GUNICORN_THREADS} threads "
+        f"({'gthread' if GUNICORN_THREADS > 1 else 'sync'} worker), "
         "127.0.0.1, token auth, DEBUG off, no access log"
     )
     print(
-        f"load    : {args.clients} concurrent keep-alive clients (threads, http.client, no "
-        f"think time), {args.seconds:.0f}s per phase after {WARMUP_SECONDS:.0f}s warm-up;"
+        f"load    : {args.clients} concurrent keep-alive clients (threads, http.client, "
+        + (f"{args.think:g}s mean think time" if args.think else "no think time")
+        + f"), {args.seconds:.0f}s per phase after {WARMUP_SECONDS:.0f}s warm-up;"
     )
     print(
         f"          list = GET /api/audit/?page_size={LIST_PAGE_SIZE}&page=<random>, "
@@ -702,6 +728,7 @@ def print_report(results, info, args):
 
 
 def main():
+    global GUNICORN_WORKERS, GUNICORN_THREADS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--records", type=int, default=10_000)
@@ -710,6 +737,13 @@ def main():
     parser.add_argument("--show-sql", action="store_true", help="print the list's SQL")
     parser.add_argument("--json", help="also write the raw figures to this file")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="mean pause of each client between requests (default 0: as fast as answered)",
+    )
     parser.add_argument("--workers", type=int, default=GUNICORN_WORKERS, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=GUNICORN_THREADS, help="threads per worker")
     parser.add_argument(
@@ -728,13 +762,13 @@ def main():
         and 0 <= args.wait_idle <= 600
         and 1 <= args.workers <= 16
         and 1 <= args.threads <= 16
+        and 0 <= args.think <= 60
     ):
         parser.error(
             "clients 1-200, seconds 1-600, records 6-1,000,000, wait-idle 0-600, "
-            "workers and threads 1-16"
+            "workers and threads 1-16, think 0-60"
         )
 
-    global GUNICORN_WORKERS, GUNICORN_THREADS
     GUNICORN_WORKERS, GUNICORN_THREADS = args.workers, args.threads
     sys.path.insert(0, str(ROOT))
     info = machine()

@@ -3,7 +3,8 @@
     .venv/bin/python bench/api_whatif.py [--db sqlite|postgresql|both] [--records 10000]
 
 Builds the same database as ``api_baseline.py`` and measures, with Django's test client in
-one process, the CPU time per request (``time.process_time``, best of 3 rounds) of
+one process, the CPU time per request (``time.thread_time``; median of 80 requests; the
+variants interleaved request by request, because the machine's speed drifts) of
 ``GET /api/audit/<id>/`` and ``GET /api/audit/?page_size=50|200`` as ``north-rm``, first as
 the application is, then with each fix of docs/performance.md patched in at run time,
 cumulatively. Every variant's response body is compared with the unpatched one: a fix that
@@ -25,7 +26,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -37,16 +40,19 @@ sys.path.insert(0, str(HERE.parent))
 
 import api_baseline as base  # noqa: E402
 
-ROUNDS, PER_ROUND = 3, 40
+ROUNDS, PER_VISIT = 40, 2
 
 
 def internal_run(out: str) -> None:
     base._django()
     from django.contrib.contenttypes.models import ContentType
-    from django.db import connection
+    from django.db import close_old_connections, connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django_filters.rest_framework import DjangoFilterBackend
+    from rest_framework import serializers
     from rest_framework.authtoken.models import Token
+    from rest_framework.fields import DateTimeField
 
     from aftersales.core import access, api_views
     from aftersales.core import api as core_api
@@ -67,61 +73,49 @@ def internal_run(out: str) -> None:
         "list 50 filtered": "/api/audit/?page_size=50&action=update&channel=web",
     }
 
-    def measure():
-        row = {}
-        for name, path in paths.items():
-            for _ in range(5):
-                client.get(path, **auth)
-            best = float("inf")
-            for _ in range(ROUNDS):
-                t0 = time.process_time()
-                for _ in range(PER_ROUND):
-                    client.get(path, **auth)
-                best = min(best, (time.process_time() - t0) / PER_ROUND * 1000)
-            with CaptureQueriesContext(connection) as ctx:
-                response = client.get(path, **auth)
-            row[name] = {
-                "ms": best,
-                "queries": len(ctx.captured_queries),
-                "status": response.status_code,
-                "body": response.content.decode(),
-            }
-        return row
-
-    results = [("as is", measure())]
+    # Each fix is a pair of functions: apply it, take it back.
+    mixin = core_api.RestrictedViewSetMixin
+    viewset = api_views.AuditLogViewSet
+    original = {
+        "mixin_filter": mixin.__dict__.get("filter_queryset"),
+        "backend_filter": DjangoFilterBackend.filter_queryset,
+        "serializer": viewset.serializer_class,
+        "queryset": viewset.queryset,
+        "compute_scope": getattr(access, "_compute_scope", None),
+        "conn_max_age": connection.settings_dict["CONN_MAX_AGE"],
+    }
 
     # A: the detail view's get_object() runs filter_queryset(); access is already in
     # get_queryset() (restrict), so the filter form is pure overhead there.
-    mixin = core_api.RestrictedViewSetMixin
-
     def filter_queryset_a(self, queryset):
         if self.action == "retrieve":
             return queryset
         return super(mixin, self).filter_queryset(queryset)
 
-    mixin.filter_queryset = filter_queryset_a
-    results.append(("+A retrieve: no filter backends", measure()))
+    def a(on):
+        if on:
+            mixin.filter_queryset = filter_queryset_a
+        elif original["mixin_filter"] is None:
+            if "filter_queryset" in mixin.__dict__:
+                del mixin.filter_queryset
+        else:
+            mixin.filter_queryset = original["mixin_filter"]
 
     # B: no filter parameter, no filter form.
-    from django_filters.rest_framework import DjangoFilterBackend
-
-    original_filter = DjangoFilterBackend.filter_queryset
-
     def filter_queryset_b(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
         if filterset_class is None or not (
             set(request.query_params) & set(filterset_class.base_filters)
         ):
             return queryset
-        return original_filter(self, request, queryset, view)
+        return original["backend_filter"](self, request, queryset, view)
 
-    DjangoFilterBackend.filter_queryset = filter_queryset_b
-    results.append(("+B list: filter form only with filter params", measure()))
+    def b(on):
+        DjangoFilterBackend.filter_queryset = (
+            filter_queryset_b if on else original["backend_filter"]
+        )
 
     # C: a plain serializer for a read-only, high-volume list.
-    from rest_framework import serializers
-    from rest_framework.fields import DateTimeField
-
     at_field = DateTimeField()
 
     class AuditLogRowSerializer(serializers.BaseSerializer):
@@ -142,47 +136,85 @@ def internal_run(out: str) -> None:
                 "dealer": entry.dealer_id,
             }
 
-    api_views.AuditLogViewSet.serializer_class = AuditLogRowSerializer
-    api_views.AuditLogViewSet.queryset = AuditLog.objects.all()
-    results.append(("+C plain row serializer, cached content types", measure()))
+    def c(on):
+        viewset.serializer_class = AuditLogRowSerializer if on else original["serializer"]
+        viewset.queryset = AuditLog.objects.all() if on else original["queryset"]
 
     # D: the scope (role assignments, the region's dealers) cached across requests.
-    cache = {}
-    compute = getattr(access, "_compute_scope", None)
-    if compute is not None:
+    scope_cache = {}
 
-        def cached_scope(user, permission):
-            key = (user.pk, permission)
-            if key not in cache:
-                cache[key] = compute(user, permission)
-            return cache[key]
+    def cached_scope(user, permission):
+        key = (user.pk, permission)
+        if key not in scope_cache:
+            scope_cache[key] = original["compute_scope"](user, permission)
+        return scope_cache[key]
 
-        access._compute_scope = cached_scope
-        results.append(("+D access scope cached across requests", measure()))
+    def d(on):
+        if original["compute_scope"] is not None:
+            access._compute_scope = cached_scope if on else original["compute_scope"]
 
-    # E: persistent SQLite connections.
+    # E: persistent SQLite connections (PostgreSQL already keeps them: CONN_MAX_AGE 60).
+    def e(on):
+        if connection.vendor == "sqlite":
+            connection.close()
+            connection.settings_dict["CONN_MAX_AGE"] = 60 if on else original["conn_max_age"]
+
+    fixes = [
+        ("A", "retrieve: no filter backends", a),
+        ("B", "list: filter form only with filter params", b),
+        ("C", "plain row serializer, cached content types", c),
+        ("D", "access scope cached across requests", d),
+    ]
     if connection.vendor == "sqlite":
-        connection.close()
-        connection.settings_dict["CONN_MAX_AGE"] = 60
-        results.append(("+E SQLite connection kept open", measure()))
+        fixes.append(("E", "SQLite connection kept open", e))
+    variants = [("as is", set())]
+    for i, (letter, label, _fn) in enumerate(fixes):
+        variants.append((f"+{letter} {label}", {f[0] for f in fixes[: i + 1]}))
 
-    reference = results[0][1]
-    rows = []
-    for label, row in results:
-        rows.append(
-            {
-                "variant": label,
-                "endpoints": {
-                    name: {
-                        "ms": r["ms"],
-                        "queries": r["queries"],
-                        "status": r["status"],
-                        "same_body": r["body"] == reference[name]["body"],
-                    }
-                    for name, r in row.items()
-                },
+    def configure(letters):
+        for letter, _label, fn in fixes:
+            fn(letter in letters)
+
+    def hit(path):
+        # Django's test client keeps the database connection across requests; a server
+        # closes it (or health-checks it) after each one, as request_finished does here.
+        client.get(path, **auth)
+        close_old_connections()
+
+    # The machine's speed drifts (shared host), so the variants are interleaved request by
+    # request, in a shuffled order each round, and each figure is the median of the samples.
+    rng = random.Random(7)
+    samples = {(v, name): [] for v, _ in variants for name in paths}
+    for _round in range(ROUNDS):
+        for name, path in paths.items():
+            order = list(variants)
+            rng.shuffle(order)
+            for variant, letters in order:
+                configure(letters)
+                hit(path)  # settle (e.g. E reopens the connection)
+                for _ in range(PER_VISIT):
+                    t0 = time.thread_time()
+                    hit(path)
+                    samples[variant, name].append((time.thread_time() - t0) * 1000)
+    best = {key: statistics.median(values) for key, values in samples.items()}
+
+    rows, reference = [], {}
+    for variant, letters in variants:
+        configure(letters)
+        cells = {}
+        for name, path in paths.items():
+            client.get(path, **auth)
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(path, **auth)
+            body = response.content.decode()
+            reference.setdefault(name, body)
+            cells[name] = {
+                "ms": best[variant, name],
+                "queries": len(ctx.captured_queries),
+                "status": response.status_code,
+                "same_body": body == reference[name],
             }
-        )
+        rows.append({"variant": variant, "endpoints": cells})
     Path(out).write_text(json.dumps({"vendor": connection.vendor, "rows": rows}))
 
 
@@ -214,7 +246,10 @@ def main():
             shutil.rmtree(workdir, ignore_errors=True)
 
     print()
-    print("CPU ms per request in-process (best of 3), north-rm, cumulative fixes; q = SQL queries")
+    print(
+        "CPU ms per request in-process (median of 80, interleaved), north-rm, "
+        "fixes added one by one; q = SQL queries"
+    )
     for seed, report in reports:
         names = list(report["rows"][0]["endpoints"])
         print(f"\n--- {seed['db_version']}, {seed['records']} audit entries")
