@@ -19,7 +19,7 @@ class AuditLogFilter(django_filters.FilterSet):
 class AuditLogViewSet(RestrictedReadOnlyViewSet):
     """The audit trail the user may read; filter by app/model/object_id for one record's history."""
 
-    queryset = AuditLog.objects.select_related("content_type")
+    queryset = AuditLog.objects.all()
     serializer_class = AuditLogSerializer
     filterset_class = AuditLogFilter
 

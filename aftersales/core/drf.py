@@ -1,6 +1,7 @@
 """DRF classes named in settings. Kept apart from ``core.api`` because DRF imports them
 while its own views module is loading."""
 
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import pagination, permissions
 
 from aftersales.core.access import permission_name, user_has_perm
@@ -23,3 +24,16 @@ class HasModelPermission(permissions.BasePermission):
             return True
         action = "view" if request.method in permissions.SAFE_METHODS else view.write_action
         return user_has_perm(request.user, permission_name(model, action))
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter, skipped when the request names none of the view's filters (building
+    the filter form costs more than most list queries)."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not set(request.query_params) & set(
+            filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
