@@ -4,7 +4,6 @@ from rest_framework.fields import DateTimeField
 
 from aftersales.core.models import AuditLog, OutboxMessage
 
-
 _DATETIME = DateTimeField()
 
 
