@@ -44,11 +44,13 @@ _SECRET_FIELDS = {"password"}
 
 
 def snapshot(instance) -> dict:
-    """The instance's concrete field values, JSON-ready, keyed by field name."""
+    """The instance's concrete field values, JSON-ready, keyed by field name. Secrets are
+    left out, and so are "last modified" stamps: they change on every save, and the audit
+    entry's own time already says when."""
     return {
         f.name: _plain(getattr(instance, f.attname))
         for f in instance._meta.concrete_fields
-        if f.name not in _SECRET_FIELDS
+        if f.name not in _SECRET_FIELDS and not getattr(f, "auto_now", False)
     }
 
 
@@ -88,11 +90,7 @@ def audit_update(instance, *, actor, before: dict):
     """Record the fields that differ from ``before`` (a ``snapshot`` taken before the change).
     Writes nothing when nothing changed."""
     after = snapshot(instance)
-    # "Last modified" stamps change on every save; the entry's own time already says when.
-    stamps = {f.name for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)}
-    changes = {
-        k: [before.get(k), v] for k, v in after.items() if before.get(k) != v and k not in stamps
-    }
+    changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
     if changes:
         return _write(instance, actor, AuditAction.UPDATE, changes)
     return None

@@ -43,8 +43,6 @@ def _label_changes(entries):
                 field = model._meta.get_field(name) if model else None
             except FieldDoesNotExist:
                 field = None
-            if getattr(field, "auto_now", False):
-                continue  # the "last changed" stamp only repeats the entry's own time
             label = field.verbose_name if field is not None else name
             rows.append({"label": label, "before": _display(before), "after": _display(after)})
         entry.change_rows = rows

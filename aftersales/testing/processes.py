@@ -8,7 +8,7 @@ import time
 from urllib.parse import quote
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 
 def database_url() -> str:
@@ -78,3 +78,23 @@ def stop(*processes, timeout=20):
             process.kill()
             process.wait(timeout=10)
     return processes[0].returncode
+
+
+def queue_email_and_wait_for_delivery(smtp_server, processes, *, subject, body):
+    """Queue an e-mail in a committed transaction of this process, then wait until the job
+    processes deliver it to the SMTP server and mark it sent."""
+    from aftersales.core.models import OutboxMessage, OutboxStatus
+    from aftersales.core.outbox import outbox_enqueue
+
+    with transaction.atomic():
+        message = outbox_enqueue(
+            channel="email", recipient="owner@example.cn", subject=subject, body=body
+        )
+    wait_until(lambda: smtp_server.messages, "e-mail at the SMTP server", processes)
+    wait_until(
+        lambda: OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENT).exists(),
+        "message marked sent",
+        processes,
+    )
+    [envelope] = smtp_server.messages
+    assert envelope.rcpt_tos == ["owner@example.cn"]

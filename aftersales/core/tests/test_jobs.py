@@ -6,14 +6,20 @@ from datetime import timedelta
 
 import pytest
 from celery import Celery
-from django.db import transaction
 from django.utils import timezone
 
 from aftersales.config.celery import app
 from aftersales.core.jobs import EmbeddedRunner
-from aftersales.core.models import JobHeartbeat, OutboxMessage, OutboxStatus
+from aftersales.core.models import JobHeartbeat, OutboxStatus
 from aftersales.core.outbox import outbox_enqueue
-from aftersales.testing.processes import start, stop, subprocess_env, tail, wait_until
+from aftersales.testing.processes import (
+    queue_email_and_wait_for_delivery,
+    start,
+    stop,
+    subprocess_env,
+    tail,
+    wait_until,
+)
 
 # EmbeddedRunner in this process.
 
@@ -120,23 +126,10 @@ def test_runjobs_command_fires_the_schedule_and_delivers_the_outbox(smtp_server,
         )
 
         # When an e-mail is queued by a committed transaction while it runs
-        with transaction.atomic():
-            message = outbox_enqueue(
-                channel="email",
-                recipient="owner@example.cn",
-                subject="您的车辆已完工",
-                body="工单 RO-0042 已完工，欢迎取车。",
-            )
-
         # Then a periodic drain delivers it to the SMTP server
-        wait_until(lambda: smtp_server.messages, "e-mail at the SMTP server", processes)
-        wait_until(
-            lambda: OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENT).exists(),
-            "message marked sent",
-            processes,
+        queue_email_and_wait_for_delivery(
+            smtp_server, processes, subject="您的车辆已完工", body="工单 RO-0042 已完工，欢迎取车。"
         )
-        [envelope] = smtp_server.messages
-        assert envelope.rcpt_tos == ["owner@example.cn"]
     finally:
         returncode = stop(runjobs)
 
