@@ -45,7 +45,7 @@ lint: venv-dev
 
 check: venv-dev assets
 	AFTERSALES_MODE=production SECRET_KEY=ci-check-$$(date +%s)-not-a-real-secret-key-0123456789abcdef \
-	  ALLOWED_HOSTS=aftersales.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+	  PII_KEY=ci-check-pii-key-not-real-0123456789 ALLOWED_HOSTS=aftersales.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 

@@ -1,6 +1,9 @@
+from importlib import import_module
+
 from rest_framework.routers import DefaultRouter
 
 from aftersales.core.api_views import AuditLogViewSet, OutboxMessageViewSet
+from aftersales.crm.api.registration_routes import urlpatterns as registration_urls
 from aftersales.org.api.views import DealerViewSet, RegionViewSet, StaffViewSet
 
 router = DefaultRouter()
@@ -10,4 +13,13 @@ router.register("org/staff", StaffViewSet, basename="staff")
 router.register("audit", AuditLogViewSet, basename="auditlog")
 router.register("outbox", OutboxMessageViewSet, basename="outboxmessage")
 
-urlpatterns = router.urls
+# Each app registers its routes on the shared router (one API root lists them all).
+for module in (
+    "aftersales.catalogue.api.routes",
+    "aftersales.crm.api.routes",
+    "aftersales.crm.api.import_routes",
+    "aftersales.crm.api.registration_routes",
+):
+    import_module(module).register(router)
+
+urlpatterns = router.urls + registration_urls

@@ -5,6 +5,7 @@ beat schedule in-process."""
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.config.settings")
 
@@ -15,8 +16,16 @@ app.autodiscover_tasks()
 # Seconds between runs; the environment may shorten them (tests) or lengthen them.
 HEARTBEAT_SECONDS = float(os.environ.get("AFTERSALES_HEARTBEAT_SECONDS", "30"))
 OUTBOX_SECONDS = float(os.environ.get("AFTERSALES_OUTBOX_SECONDS", "10"))
+IMPORT_SECONDS = float(os.environ.get("AFTERSALES_IMPORT_SECONDS", "3"))
 
 app.conf.beat_schedule = {
     "jobs-heartbeat": {"task": "aftersales.core.tasks.heartbeat", "schedule": HEARTBEAT_SECONDS},
     "outbox-drain": {"task": "aftersales.core.tasks.drain_outbox", "schedule": OUTBOX_SECONDS},
+    # uploaded customer/vehicle imports waiting for a worker
+    "crm-imports": {"task": "aftersales.crm.tasks.run_imports", "schedule": IMPORT_SECONDS},
+    # nightly recency-frequency-monetary segmentation, 02:30 local time
+    "crm-segments": {
+        "task": "aftersales.crm.tasks.recompute_segments",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }

@@ -44,6 +44,21 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or (_demo_secret_key() if DEMO else ""
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production mode")
 
+
+def _demo_pii_key():
+    path = VAR_DIR / "pii_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# Encrypts resident ID numbers at rest and keys their lookup hash (aftersales/crm/pii.py).
+# Losing it makes stored ID numbers unreadable: back it up apart from the database.
+PII_KEY = os.environ.get("PII_KEY") or (_demo_pii_key() if DEMO else "")
+if not PII_KEY:
+    raise ImproperlyConfigured("PII_KEY must be set in production mode")
+
 DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEMO else "")
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS")
@@ -64,6 +79,8 @@ INSTALLED_APPS = [
     "axes",
     "aftersales.core",
     "aftersales.org",
+    "aftersales.catalogue",
+    "aftersales.crm",
 ]
 
 MIDDLEWARE = [

@@ -15,4 +15,6 @@ urlpatterns = [
     path("api/", include(("aftersales.config.api_urls", "api"))),
     path("", include("aftersales.core.urls")),
     path("", include("aftersales.org.urls")),
+    path("", include("aftersales.catalogue.urls")),
+    path("", include("aftersales.crm.urls")),
 ]

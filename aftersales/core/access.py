@@ -94,16 +94,25 @@ class RestrictedQuerySet(models.QuerySet):
             return self
         if scope.empty:
             return self.none()
+        condition = self.scope_condition(scope)
+        if condition is None:
+            return self  # OEM-level record: the permission alone decides
+        return self.filter(condition)
+
+    def scope_condition(self, scope: Scope):
+        """The filter that keeps the rows within ``scope``; ``None`` for OEM-level records.
+        Models whose rows reach a dealer through a relationship table override it."""
+        model = self.model
         dealer_field = getattr(model, "access_dealer_field", None)
         region_field = getattr(model, "access_region_field", None)
         if dealer_field is None and region_field is None:
-            return self  # OEM-level record: the permission alone decides
+            return None
         condition = Q(pk__in=[])
         if dealer_field:
             condition |= Q(**{f"{dealer_field}__in": scope.dealer_ids})
         if region_field:
             condition |= Q(**{f"{region_field}__in": scope.region_ids})
-        return self.filter(condition)
+        return condition
 
 
 RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)

@@ -44,13 +44,14 @@ _SECRET_FIELDS = {"password"}
 
 
 def snapshot(instance) -> dict:
-    """The instance's concrete field values, JSON-ready, keyed by field name. Secrets are
-    left out, and so are "last modified" stamps: they change on every save, and the audit
-    entry's own time already says when."""
+    """The instance's concrete field values, JSON-ready, keyed by field name. Left out:
+    secrets, a model's ``audit_exclude`` (ciphertexts, lookup hashes, version counters)
+    and "last modified" stamps, which change on every save (the entry's time says when)."""
+    excluded = _SECRET_FIELDS | set(getattr(type(instance), "audit_exclude", ()))
     return {
         f.name: _plain(getattr(instance, f.attname))
         for f in instance._meta.concrete_fields
-        if f.name not in _SECRET_FIELDS and not getattr(f, "auto_now", False)
+        if f.name not in excluded and not getattr(f, "auto_now", False)
     }
 
 
@@ -100,6 +101,12 @@ def audit_delete(instance, *, actor):
     return _write(
         instance, actor, AuditAction.DELETE, {k: [v, None] for k, v in snapshot(instance).items()}
     )
+
+
+def audit_event(instance, *, actor, action: str, changes: dict | None = None):
+    """Record a business action that is not a plain field change (a reveal of personal
+    data, a merge, a transfer), with whatever detail ``changes`` holds."""
+    return _write(instance, actor, action, changes or {})
 
 
 def history_for(instance, user):

@@ -26,7 +26,8 @@ def _as_schedule(value, app):
 
 
 class EmbeddedRunner:
-    """Fires each beat entry at once on the first run, then whenever its schedule is due."""
+    """Fires each interval entry at once on the first run, then whenever its schedule is
+    due; time-of-day (crontab) entries wait for their time."""
 
     def __init__(self, app, tick: float = 1.0):
         self.app = app
@@ -41,6 +42,11 @@ class EmbeddedRunner:
         for name, entry in self.app.conf.beat_schedule.items():
             sched = _as_schedule(entry["schedule"], self.app)
             last = self.last_run.get(name)
+            if last is None and not isinstance(sched, interval_schedule):
+                # a time-of-day job (crontab) waits for its time, as Celery beat does,
+                # rather than running at every start
+                self.last_run[name] = timezone.now()
+                continue
             if last is None or sched.is_due(last).is_due:
                 yield name, entry
 

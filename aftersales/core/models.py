@@ -20,6 +20,9 @@ class AuditAction(models.TextChoices):
     CREATE = "create", _("Created")
     UPDATE = "update", _("Changed")
     DELETE = "delete", _("Deleted")
+    REVEAL = "reveal", _("Personal data revealed")
+    MERGE = "merge", _("Merged")
+    TRANSFER = "transfer", _("Ownership transferred")
 
 
 class AppendOnlyError(Exception):

@@ -72,31 +72,78 @@ ROLE_LEVEL = {
     },
 }
 
-# Every staff member may see the org units they work in and their own history.
-_STAFF = {"org.view_dealer", "org.view_region"}
-# Managers read the staff list and the audit trail of their scope.
-_SUPERVISE = _STAFF | {"org.view_user", "core.view_auditlog", "core.view_outboxmessage"}
+# Every staff member may see the org units they work in and their own history, the vehicle
+# catalogue, and the customers and vehicles their unit has a relationship with.
+_STAFF = {
+    "org.view_dealer",
+    "org.view_region",
+    "catalogue.view_brand",
+    "catalogue.view_vehiclemodel",
+    "catalogue.view_variant",
+    "crm.view_customer",
+    "crm.view_vehicle",
+    "crm.view_customertag",
+    "crm.view_servicevisit",
+}
+# Managers read the staff list, the audit trail of their scope and the segment thresholds.
+_SUPERVISE = _STAFF | {
+    "org.view_user",
+    "core.view_auditlog",
+    "core.view_outboxmessage",
+    "crm.view_segmentrule",
+}
 _ADMIN = _SUPERVISE | {"org.change_dealer", "org.change_user", "org.change_roleassignment"}
+# Front-line people who call owners see full phone numbers; the others see 138****1234.
+_CONTACT = {"crm.contact_customer"}
+# Those who register and correct customers and vehicles.
+_KEEP_RECORDS = _CONTACT | {
+    "crm.add_customer",
+    "crm.change_customer",
+    "crm.add_vehicle",
+    "crm.change_vehicle",
+    "crm.add_customertag",
+}
+_CRM_MANAGE = _KEEP_RECORDS | {
+    "crm.merge_customer",
+    "crm.export_customer",
+    "crm.import_customer",
+    "crm.view_importjob",
+}
+_CATALOGUE_ADMIN = {
+    "catalogue.add_brand",
+    "catalogue.change_brand",
+    "catalogue.add_vehiclemodel",
+    "catalogue.change_vehiclemodel",
+    "catalogue.add_variant",
+    "catalogue.change_variant",
+    "crm.change_segmentrule",
+}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.SERVICE_ADVISOR: frozenset(_STAFF),
+    Role.SERVICE_ADVISOR: frozenset(_STAFF | _KEEP_RECORDS),
     Role.TECHNICIAN: frozenset(_STAFF),
     Role.FOREMAN: frozenset(_STAFF | {"org.view_user"}),
     Role.QC_INSPECTOR: frozenset(_STAFF),
     Role.PARTS_CLERK: frozenset(_STAFF),
-    Role.CASHIER: frozenset(_STAFF),
-    Role.DCRC_AGENT: frozenset(_STAFF),
-    Role.DCRC_MANAGER: frozenset(_STAFF | {"org.view_user"}),
-    Role.SERVICE_MANAGER: frozenset(_SUPERVISE),
-    Role.DEALER_ADMIN: frozenset(_ADMIN),
-    Role.REGION_MANAGER: frozenset(_SUPERVISE),
-    Role.CS_AGENT: frozenset(_STAFF),
-    Role.COMPLAINT_SPECIALIST: frozenset(_STAFF),
+    Role.CASHIER: frozenset(_STAFF | _CONTACT),
+    Role.DCRC_AGENT: frozenset(_STAFF | _CONTACT | {"crm.change_customer"}),
+    Role.DCRC_MANAGER: frozenset(
+        _STAFF
+        | _CONTACT
+        | {"org.view_user", "crm.change_customer", "crm.merge_customer", "crm.export_customer"}
+    ),
+    Role.SERVICE_MANAGER: frozenset(_SUPERVISE | _CRM_MANAGE | {"crm.reveal_customer"}),
+    Role.DEALER_ADMIN: frozenset(_ADMIN | _CRM_MANAGE | {"crm.reveal_customer"}),
+    Role.REGION_MANAGER: frozenset(_SUPERVISE | _CONTACT | {"crm.export_customer"}),
+    Role.CS_AGENT: frozenset(_STAFF | _KEEP_RECORDS | {"crm.merge_customer"}),
+    Role.COMPLAINT_SPECIALIST: frozenset(_STAFF | _CONTACT | {"crm.reveal_customer"}),
     Role.TECH_SUPPORT: frozenset(_STAFF),
-    Role.LEGAL: frozenset(_STAFF),
+    Role.LEGAL: frozenset(_STAFF | {"crm.reveal_customer"}),
     Role.MARKETING_PR: frozenset(_STAFF),
     Role.ANALYST: frozenset(_SUPERVISE),
-    Role.OEM_ADMIN: frozenset(_ADMIN | {"org.change_region"}),
+    Role.OEM_ADMIN: frozenset(
+        _ADMIN | _CRM_MANAGE | _CATALOGUE_ADMIN | {"org.change_region", "crm.reveal_customer"}
+    ),
 }
 
 ALL_PERMISSIONS = frozenset().union(*PERMISSIONS.values())
@@ -111,6 +158,34 @@ PERMISSION_LABELS = {
     "org.change_roleassignment": _("Grant and revoke roles"),
     "core.view_auditlog": _("Read the audit trail"),
     "core.view_outboxmessage": _("See outgoing messages and their delivery status"),
+    "catalogue.view_brand": _("See the vehicle brands"),
+    "catalogue.view_vehiclemodel": _(
+        "See the vehicle models, their warranty and service intervals"
+    ),
+    "catalogue.view_variant": _("See the vehicle variants"),
+    "catalogue.add_brand": _("Add brands"),
+    "catalogue.change_brand": _("Edit brands"),
+    "catalogue.add_vehiclemodel": _("Add vehicle models"),
+    "catalogue.change_vehiclemodel": _("Edit vehicle models, warranty terms and service intervals"),
+    "catalogue.add_variant": _("Add variants"),
+    "catalogue.change_variant": _("Edit variants"),
+    "crm.view_customer": _("See customers"),
+    "crm.add_customer": _("Register customers"),
+    "crm.change_customer": _("Edit customers"),
+    "crm.contact_customer": _("See full phone numbers"),
+    "crm.reveal_customer": _("Reveal full resident ID numbers (audited)"),
+    "crm.merge_customer": _("Merge duplicate customers"),
+    "crm.import_customer": _("Import customers and vehicles"),
+    "crm.export_customer": _("Export customer and vehicle lists"),
+    "crm.view_importjob": _("See imports and their error reports"),
+    "crm.view_vehicle": _("See vehicles"),
+    "crm.add_vehicle": _("Register vehicles"),
+    "crm.change_vehicle": _("Edit vehicles, record odometer readings, transfer ownership"),
+    "crm.view_customertag": _("See customer tags"),
+    "crm.add_customertag": _("Create customer tags"),
+    "crm.view_servicevisit": _("See service visit history"),
+    "crm.view_segmentrule": _("See the segmentation thresholds"),
+    "crm.change_segmentrule": _("Change the segmentation thresholds"),
 }
 
 

@@ -9,7 +9,9 @@ from django.conf import settings
 
 def _settings_probe(env, expr="settings.SECRET_KEY[:4]"):
     code = f"import django; from django.conf import settings; django.setup(); print({expr})"
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
+    base = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "PII_KEY"}
+    }
     return subprocess.run(
         [sys.executable, "-c", code],
         env={**base, "DJANGO_SETTINGS_MODULE": "aftersales.config.settings", **env},
@@ -23,6 +25,13 @@ def test_production_mode_refuses_to_start_without_a_secret_key(tmp_path):
     result = _settings_probe({"AFTERSALES_MODE": "production", "AFTERSALES_VAR": str(tmp_path)})
     assert result.returncode != 0
     assert "SECRET_KEY must be set in production mode" in result.stderr
+
+
+def test_production_mode_refuses_to_start_without_a_personal_data_key(tmp_path):
+    env = {"AFTERSALES_MODE": "production", "SECRET_KEY": "x" * 60, "AFTERSALES_VAR": str(tmp_path)}
+    result = _settings_probe(env)
+    assert result.returncode != 0
+    assert "PII_KEY must be set in production mode" in result.stderr
 
 
 def test_demo_mode_generates_and_keeps_one_secret_key(tmp_path):
@@ -39,6 +48,7 @@ def test_production_mode_secures_cookies_and_reads_the_database_url(tmp_path):
     env = {
         "AFTERSALES_MODE": "production",
         "SECRET_KEY": "x" * 60,
+        "PII_KEY": "p" * 48,
         "AFTERSALES_VAR": str(tmp_path),
         "DATABASE_URL": "postgres://u:p@db.internal:5432/aftersales",
         "ALLOWED_HOSTS": "service.example.com,api.example.com",

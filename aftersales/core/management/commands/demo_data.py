@@ -1,12 +1,14 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from aftersales.catalogue.demo import load_catalogue_demo
 from aftersales.core.audit import audit_channel
 from aftersales.core.models import AuditChannel
+from aftersales.crm.demo import load_crm_demo
 from aftersales.org.demo import DEMO_PASSWORD, demo_logins, load_org_demo
 
 # Each later issue appends its loader here; each must be idempotent and bulk.
-DEMO_STEPS = [load_org_demo]
+DEMO_STEPS = [load_org_demo, load_catalogue_demo, load_crm_demo]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,5 @@
+"""Customer/vehicle imports (being written)."""
+
+
+def run_queued_imports():
+    return 0

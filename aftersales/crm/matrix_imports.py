@@ -1,0 +1,1 @@
+"""Access-matrix declarations (see aftersales/testing/matrix.py)."""

@@ -1,0 +1,17 @@
+"""CRM jobs: thin wrappers that call services."""
+
+from celery import shared_task
+
+
+@shared_task(name="aftersales.crm.tasks.run_imports")
+def run_imports():
+    from aftersales.crm.imports import run_queued_imports
+
+    return run_queued_imports()
+
+
+@shared_task(name="aftersales.crm.tasks.recompute_segments")
+def recompute_segments():
+    from aftersales.crm.segments import segments_recompute
+
+    return segments_recompute()
