@@ -228,6 +228,29 @@ EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "aftersales@localhost")
 
+# Text messages (aftersales/core/sms.py): "console" logs them (demo), "aliyun" sends them
+# through Alibaba Cloud SMS. Providers send only approved templates: one code per template.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
+SMS_TIMEOUT = float(os.environ.get("SMS_TIMEOUT", "10"))  # seconds per provider call
+SMS_ALIYUN_ENDPOINT = os.environ.get("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+SMS_ALIYUN_REGION = os.environ.get("SMS_ALIYUN_REGION", "cn-hangzhou")
+SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID", "")
+SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET", "")
+SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
+SMS_TEMPLATE_REGISTRATION = os.environ.get("SMS_TEMPLATE_REGISTRATION", "")
+if SMS_BACKEND not in {"console", "aliyun"} and "." not in SMS_BACKEND:
+    raise ImproperlyConfigured("SMS_BACKEND must be 'console', 'aliyun' or a dotted path")
+if SMS_BACKEND == "aliyun" and not (
+    SMS_ALIYUN_ACCESS_KEY_ID
+    and SMS_ALIYUN_ACCESS_KEY_SECRET
+    and SMS_SIGN_NAME
+    and SMS_TEMPLATE_REGISTRATION
+):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=aliyun needs SMS_ALIYUN_ACCESS_KEY_ID, SMS_ALIYUN_ACCESS_KEY_SECRET, "
+        "SMS_SIGN_NAME and SMS_TEMPLATE_REGISTRATION"
+    )
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first so an anonymous API call answers 401 with a WWW-Authenticate header.

@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "aftersales.core"
     label = "core"
     verbose_name = _("Platform")
+
+    def ready(self):
+        # Register the outbox channels that live outside outbox.py in every process (web,
+        # worker, embedded runner), not only where the URLconf happens to import them.
+        from aftersales.core import sms  # noqa: F401

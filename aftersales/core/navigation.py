@@ -1,5 +1,6 @@
 """The staff navigation: each entry is shown only to users holding its permission.
-Apps add their entries to ``MENU`` (in order) from their ``apps.py`` ready()."""
+Entries used all day sit in the bar; occasional ones (``more=True``) in its "More" menu,
+so the bar stays on one line on a service-lane tablet."""
 
 from dataclasses import dataclass
 
@@ -16,13 +17,29 @@ class MenuEntry:
     url_name: str
     permission: str
     icon: str = ""
+    more: bool = False  # shown in the "More" drop-down rather than in the bar
 
 
 MENU: list[MenuEntry] = [
+    MenuEntry(_("Reception lookup"), "reception", "crm.view_vehicle", icon="upc-scan"),
+    MenuEntry(_("Customers"), "customer-list", "crm.view_customer", icon="person-vcard"),
+    MenuEntry(_("Vehicles"), "vehicle-list", "crm.view_vehicle", icon="car-front"),
+    MenuEntry(_("Duplicates"), "duplicate-list", "crm.merge_customer", icon="intersect", more=True),
+    MenuEntry(
+        _("Imports"), "import-list", "crm.view_importjob", icon="file-earmark-arrow-up", more=True
+    ),
+    MenuEntry(
+        _("Vehicle catalogue"), "vehicle-model-list", "catalogue.view_vehiclemodel", icon="book"
+    ),
+    MenuEntry(
+        _("Segment rules"), "segment-rule", "crm.view_segmentrule", icon="sliders", more=True
+    ),
     MenuEntry(_("Dealers"), "dealer-list", "org.view_dealer", icon="shop"),
-    MenuEntry(_("Staff"), "staff-list", "org.view_user", icon="people"),
-    MenuEntry(_("Audit trail"), "audit-list", "core.view_auditlog", icon="journal-text"),
-    MenuEntry(_("Outgoing messages"), "outbox-list", "core.view_outboxmessage", icon="send"),
+    MenuEntry(_("Staff"), "staff-list", "org.view_user", icon="people", more=True),
+    MenuEntry(_("Audit trail"), "audit-list", "core.view_auditlog", icon="journal-text", more=True),
+    MenuEntry(
+        _("Outgoing messages"), "outbox-list", "core.view_outboxmessage", icon="send", more=True
+    ),
 ]
 
 
@@ -30,7 +47,13 @@ def menu_for(user):
     if not user.is_authenticated:
         return []
     return [
-        {"label": e.label, "url": reverse(e.url_name), "name": e.url_name, "icon": e.icon}
+        {
+            "label": e.label,
+            "url": reverse(e.url_name),
+            "name": e.url_name,
+            "icon": e.icon,
+            "more": e.more,
+        }
         for e in MENU
         if user_has_perm(user, e.permission)
     ]

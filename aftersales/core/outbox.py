@@ -21,14 +21,17 @@ log = logging.getLogger(__name__)
 CHANNELS = {}
 
 
-def channel(name, *, in_database=False):
+def channel(name, *, in_database=False, secret=False):
     """Register a delivery function ``send(message: OutboxMessage) -> None`` (raise on failure).
 
     An ``in_database`` channel only writes to our own database: its write and the "sent"
-    mark commit together, so a runner that dies half-way cannot deliver it twice."""
+    mark commit together, so a runner that dies half-way cannot deliver it twice. A
+    ``secret`` channel's body and payload (one-time codes) are wiped once the message is
+    sent or given up, so the outbox never keeps them longer than needed."""
 
     def register(func):
         func.in_database = in_database
+        func.secret = secret
         CHANNELS[name] = func
         return func
 
@@ -133,19 +136,29 @@ def _claim_next() -> OutboxMessage | None:
     return message
 
 
+def _wiped(message) -> dict:
+    sender = CHANNELS.get(message.channel)
+    return {"body": "", "payload": {}} if getattr(sender, "secret", False) else {}
+
+
 def _mark_sent(message):
     OutboxMessage.objects.filter(pk=message.pk).update(
-        status=OutboxStatus.SENT, attempts=F("attempts") + 1, sent_at=timezone.now(), last_error=""
+        status=OutboxStatus.SENT,
+        attempts=F("attempts") + 1,
+        sent_at=timezone.now(),
+        last_error="",
+        **_wiped(message),
     )
 
 
 def _mark_failed(message, exc) -> str:
     attempts = message.attempts + 1
     error = f"{type(exc).__name__}: {exc}"[:2000]
-    if attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+    # a provider may say that retrying is pointless (e.g. an illegal number): exc.permanent
+    if attempts >= settings.OUTBOX_MAX_ATTEMPTS or getattr(exc, "permanent", False):
         log.error("outbox message %s given up after %d attempts: %s", message.pk, attempts, error)
         OutboxMessage.objects.filter(pk=message.pk).update(
-            status=OutboxStatus.DEAD, attempts=attempts, last_error=error
+            status=OutboxStatus.DEAD, attempts=attempts, last_error=error, **_wiped(message)
         )
         return "dead"
     log.warning("outbox message %s failed (attempt %d): %s", message.pk, attempts, error)

@@ -18,20 +18,20 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
 
-def _derive(info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
-        settings.PII_KEY.encode()
-    )
+def _derive(secret: str, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode())
 
 
+# cached per secret: the keys derive from the argument, so a changed PII_KEY (key rotation,
+# tests) gets its own keys and never a stale cached one
 @functools.cache
 def _fernet(secret: str) -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(_derive(b"aftersales pii encryption")))
+    return Fernet(base64.urlsafe_b64encode(_derive(secret, b"aftersales pii encryption")))
 
 
 @functools.cache
 def _index_key(secret: str) -> bytes:
-    return _derive(b"aftersales pii index")
+    return _derive(secret, b"aftersales pii index")
 
 
 def encrypt(plain: str) -> str:

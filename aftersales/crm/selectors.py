@@ -124,11 +124,13 @@ def reception_lookup(user, query: str) -> Vehicle | None:
 
 def customer_360(user, customer: Customer) -> dict:
     """Everything about one customer the user may see (the customer itself must already
-    come from ``customers(user)``)."""
+    come from ``customers(user)``): of their vehicles, only those the user's unit has a
+    relationship with (or all, for the OEM)."""
     from aftersales.crm.timeline import customer_timeline
 
+    visible_vehicles = vehicles(user)
     vehicle_rows = list(
-        Vehicle.objects.filter(owner=customer)
+        visible_vehicles.filter(owner=customer)
         .select_related("variant__vehicle_model__brand", "selling_dealer")
         .prefetch_related(
             Prefetch(
@@ -139,7 +141,7 @@ def customer_360(user, customer: Customer) -> dict:
         )
     )
     ownerships = list(
-        Ownership.objects.filter(customer=customer)
+        Ownership.objects.filter(customer=customer, vehicle__in=visible_vehicles.values("pk"))
         .select_related("vehicle__variant__vehicle_model")
         .order_by("-started_on", "-id")
     )

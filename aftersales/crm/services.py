@@ -55,6 +55,30 @@ def _stale(what):
     )
 
 
+def _version(version) -> int:
+    """The version the client read; a missing or garbled one is a clear 400, not a crash."""
+    try:
+        return int(version)
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            fields={"version": [_("Reload the record: its version is missing.")]}
+        ) from None
+
+
+def _may(actor, action: str, customer: Customer) -> bool:
+    """May the actor do ``action`` on the customer? A merged record lost its dealer
+    relationships to the survivor, so whoever reaches the survivor is told it was merged
+    (409) rather than refused (403)."""
+    if actor is None:
+        return True
+    target = customer.merged_into_id or customer.pk
+    return Customer.objects.restrict(actor, action).filter(pk=target).exists()
+
+
+def _merged():
+    return Conflict(_("This customer was merged into another one."), code="merged")
+
+
 def _require(actor, permission):
     if actor is not None and not user_has_perm(actor, permission):
         raise PermissionDenied()
@@ -138,6 +162,12 @@ def _clean_customer(customer: Customer, data: dict, *, actor) -> list | None:
             customer.mobile = mobile
     if "phone2" in data:
         phone2 = "".join(str(data["phone2"] or "").split())
+        try:
+            # a second mobile is kept in the canonical 11 digits, so that duplicate checks
+            # compare it with other customers' mobiles; a landline stays as typed
+            phone2 = normalise_mobile(phone2)
+        except DjangoValidationError:
+            pass
         if len(phone2) > 20:
             errors["phone2"] = [_("A phone number has at most 20 characters.")]
         customer.phone2 = phone2
@@ -255,14 +285,11 @@ def customer_create(*, actor, dealer=None, source=CustomerSource.MANUAL, **data)
 def customer_update(*, actor, customer: Customer, version: int, **data) -> Customer:
     """Change a customer; refused with 409 if it changed since ``version`` was read."""
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
-    if (
-        actor is not None
-        and not Customer.objects.restrict(actor, "change").filter(pk=customer.pk).exists()
-    ):
+    if not _may(actor, "change", locked):
         raise PermissionDenied()
     if locked.merged_into_id:
-        raise Conflict(_("This customer was merged into another one."), code="merged")
-    if int(version) != locked.version:
+        raise _merged()
+    if _version(version) != locked.version:
         raise _stale(_("customer"))
     before = snapshot(locked)
     tags = _clean_customer(locked, data, actor=actor)
@@ -326,6 +353,17 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def term_end(start: datetime.date, years: int) -> datetime.date:
+    """The last day of a term of ``years`` starting on ``start``: the day before the
+    anniversary. A term starting on 29 February reaches its anniversary on 1 March of a
+    common year, so it ends on 28 February and lasts the full years."""
+    try:
+        anniversary = start.replace(year=start.year + years)
+    except ValueError:  # 29 February into a common year
+        anniversary = datetime.date(start.year + years, 3, 1)
+    return anniversary - datetime.timedelta(days=1)
+
+
 def apply_warranty(vehicle: Vehicle):
     """Warranty runs from the invoice date (or the sale date) for the model's years and km."""
     start = vehicle.invoice_date or vehicle.sale_date
@@ -335,11 +373,9 @@ def apply_warranty(vehicle: Vehicle):
         vehicle.warranty_end = vehicle.powertrain_warranty_end = None
         vehicle.warranty_km = vehicle.powertrain_warranty_km = None
         return
-    vehicle.warranty_end = add_years(start, model.warranty_years) - datetime.timedelta(days=1)
+    vehicle.warranty_end = term_end(start, model.warranty_years)
     vehicle.warranty_km = model.warranty_km
-    vehicle.powertrain_warranty_end = add_years(start, model.powertrain_years) - datetime.timedelta(
-        days=1
-    )
+    vehicle.powertrain_warranty_end = term_end(start, model.powertrain_years)
     vehicle.powertrain_warranty_km = model.powertrain_km
 
 
@@ -539,7 +575,7 @@ def _locked_vehicle(actor, vehicle, action="change") -> Vehicle:
 @transaction.atomic
 def vehicle_update(*, actor, vehicle: Vehicle, version: int, **data) -> Vehicle:
     locked = _locked_vehicle(actor, vehicle)
-    if int(version) != locked.version:
+    if _version(version) != locked.version:
         raise _stale(_("vehicle"))
     before = snapshot(locked)
     _clean_vehicle(locked, data)
@@ -589,7 +625,7 @@ def ownership_transfer(
     """The vehicle changes owner (过户): the current ownership ends, a new one starts, and
     every dealer that knows the vehicle now knows its new owner."""
     locked = _locked_vehicle(actor, vehicle)
-    if version is not None and int(version) != locked.version:
+    if version is not None and _version(version) != locked.version:
         raise _stale(_("vehicle"))
     if new_owner.merged_into_id:
         raise ValidationFailed(fields={"new_owner": [_("This customer was merged.")]})
@@ -670,13 +706,12 @@ def customer_merge(*, actor, survivor: Customer, duplicate: Customer) -> Custome
         .filter(pk__in=[survivor.pk, duplicate.pk])
         .order_by("pk")
     )
-    allowed = Customer.objects.restrict(actor, "merge").filter(pk__in=[survivor.pk, duplicate.pk])
-    if actor is not None and allowed.count() != 2:
-        raise PermissionDenied()
     survivor, duplicate = (
         next(c for c in pair if c.pk == survivor.pk),
         next(c for c in pair if c.pk == duplicate.pk),
     )
+    if not (_may(actor, "merge", survivor) and _may(actor, "merge", duplicate)):
+        raise PermissionDenied()
     if survivor.merged_into_id or duplicate.merged_into_id:
         raise Conflict(_("One of these customers was already merged."), code="merged")
     if survivor.user_id and duplicate.user_id:

@@ -12,7 +12,9 @@ import datetime
 import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import islice
 
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -57,16 +59,24 @@ def as_moment(day_or_time) -> datetime.datetime:
 
 
 def customer_timeline(customer, user, *, limit: int = 50, before=None) -> list[TimelineEntry]:
-    """The newest ``limit`` entries of every source, merged newest first."""
+    """The newest entries of every source, merged newest first: at most ``limit``, older
+    than ``before`` when given. The next page is asked for with ``before`` set to the last
+    entry's ``at``; so that no entry is skipped there, a page never ends in the middle of
+    entries sharing one moment (a visit and its odometer reading on the same day): such a
+    tie at the cut is left for the next page, and the page is a little shorter."""
     autodiscover_modules("timeline")
     streams = []
-    for source in SOURCES.values():
+    for source in list(SOURCES.values()):
         entries = [
-            e for e in source(customer, user, limit, before) if before is None or e.at < before
+            e for e in source(customer, user, limit + 1, before) if before is None or e.at < before
         ]
         streams.append(sorted(entries, key=lambda e: e.at, reverse=True))
-    merged = heapq.merge(*streams, key=lambda e: e.at, reverse=True)
-    return [entry for _i, entry in zip(range(limit), merged, strict=False)]
+    merged = list(islice(heapq.merge(*streams, key=lambda e: e.at, reverse=True), limit + 1))
+    if len(merged) <= limit:
+        return merged
+    cut = merged[limit].at
+    # when the whole page is one moment there is no better place to cut
+    return [e for e in merged[:limit] if e.at > cut] or merged[:limit]
 
 
 # ---------------------------------------------------------------- CRM's own sources
@@ -96,40 +106,52 @@ def _customer_records(customer, user, limit, before):
 
 @timeline_source("crm.ownership")
 def _ownerships(customer, user, limit, before):
+    """Becoming and ceasing to be the owner of a vehicle the user may see. Starts and ends
+    are read separately: an old ownership may have ended after later ones began."""
     from aftersales.crm.models import Ownership
+    from aftersales.crm.selectors import vehicles
 
-    rows = Ownership.objects.filter(customer=customer).select_related(
-        "vehicle__variant__vehicle_model"
-    )
+    rows = Ownership.objects.filter(
+        customer=customer, vehicle__in=vehicles(user).values("pk")
+    ).select_related("vehicle__variant__vehicle_model")
+    starts, ends = rows, rows.filter(ended_on__isnull=False)
     if before:
-        rows = rows.filter(started_on__lte=_day_before(before))
-    for row in rows.order_by("-started_on", "-id")[:limit]:
-        url = reverse("vehicle-detail", args=[row.vehicle_id])
+        starts = starts.filter(started_on__lte=_day_before(before))
+        ends = ends.filter(ended_on__lte=_day_before(before))
+    for row in starts.order_by("-started_on", "-id")[:limit]:
         yield TimelineEntry(
             at=as_moment(row.started_on),
             kind="crm.ownership",
             title=_("Became owner of %(vehicle)s") % {"vehicle": row.vehicle},
             detail=f"{row.vehicle.variant} · {row.get_reason_display()}",
-            url=url,
+            url=reverse("vehicle-detail", args=[row.vehicle_id]),
             icon="key",
         )
-        if row.ended_on:
-            yield TimelineEntry(
-                at=as_moment(row.ended_on),
-                kind="crm.ownership",
-                title=_("No longer owner of %(vehicle)s") % {"vehicle": row.vehicle},
-                url=url,
-                icon="box-arrow-right",
-            )
+    for row in ends.order_by("-ended_on", "-id")[:limit]:
+        yield TimelineEntry(
+            at=as_moment(row.ended_on),
+            kind="crm.ownership",
+            title=_("No longer owner of %(vehicle)s") % {"vehicle": row.vehicle},
+            url=reverse("vehicle-detail", args=[row.vehicle_id]),
+            icon="box-arrow-right",
+        )
 
 
 @timeline_source("crm.odometer")
 def _readings(customer, user, limit, before):
+    """Odometer readings of the user's visible vehicles taken while the customer owned
+    them (not the previous or the next owner's)."""
     from aftersales.crm.models import OdometerReading
+    from aftersales.crm.selectors import vehicles
 
-    rows = OdometerReading.objects.filter(vehicle__ownerships__customer=customer).select_related(
-        "vehicle"
-    )
+    # one filter() call: every condition on the same ownership row
+    rows = OdometerReading.objects.filter(
+        Q(vehicle__ownerships__ended_on__isnull=True)
+        | Q(read_on__lte=F("vehicle__ownerships__ended_on")),
+        vehicle__ownerships__customer=customer,
+        read_on__gte=F("vehicle__ownerships__started_on"),
+        vehicle__in=vehicles(user).values("pk"),
+    ).select_related("vehicle")
     if before:
         rows = rows.filter(read_on__lte=_day_before(before))
     for row in rows.order_by("-read_on", "-id").distinct()[:limit]:

@@ -1,2 +1,5 @@
+from aftersales.crm.api.import_views import ImportJobViewSet
+
+
 def register(router):
-    pass
+    router.register("crm/imports", ImportJobViewSet, basename="importjob")

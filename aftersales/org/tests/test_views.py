@@ -152,6 +152,13 @@ def test_language_switch_to_english_changes_the_navigation(client, org):
     page = client.get(reverse("dealer-list"))
     assert '<html lang="en">' in page.content.decode()
     assert nav(page) == {
+        "reception": "Reception lookup",
+        "customer-list": "Customers",
+        "vehicle-list": "Vehicles",
+        "duplicate-list": "Duplicates",
+        "import-list": "Imports",
+        "vehicle-model-list": "Vehicle catalogue",
+        "segment-rule": "Segment rules",
         "dealer-list": "Dealers",
         "staff-list": "Staff",
         "audit-list": "Audit trail",
@@ -160,12 +167,19 @@ def test_language_switch_to_english_changes_the_navigation(client, org):
 
 
 def test_navigation_hides_entries_the_user_has_no_permission_for(client, org):
-    # given a technician, who may see dealers but not staff or the audit trail
+    # given a technician, who may see dealers, customers and vehicles but not staff or the
+    # audit trail, nor merge, import or segmentation
     client.force_login(org["bj01-tech"])
     # when they open home
     entries = nav(client.get(reverse("home")))
-    # then only the dealers entry is offered
-    assert list(entries) == ["dealer-list"]
+    # then only what they may use is offered
+    assert list(entries) == [
+        "reception",
+        "customer-list",
+        "vehicle-list",
+        "vehicle-model-list",
+        "dealer-list",
+    ]
     # and opening a hidden page directly is refused
     assert client.get(reverse("staff-list")).status_code == 403
     assert client.get(reverse("audit-list")).status_code == 403
