@@ -287,6 +287,7 @@ class Data:
             _anniversary,
             sale_window,
         )
+        from aftersales.crm.services import term_end
         from aftersales.crm.validators import vin_check_digit, vin_year_code
 
         rng, ts, end = self.rng, self.ts, self.end
@@ -323,8 +324,8 @@ class Data:
                 green = v["nev"] and rng.random() < 1 / 3
                 plate = plates.new(rng, city, green=green, fuel=v["fuel"])
                 invoice_day = datetime.date.fromordinal(invoice)
-                warranty_end = _anniversary(invoice_day, v["warranty_years"]).toordinal() - 1
-                powertrain_end = _anniversary(invoice_day, v["powertrain_years"]).toordinal() - 1
+                warranty_end = term_end(invoice_day, v["warranty_years"]).toordinal()
+                powertrain_end = term_end(invoice_day, v["powertrain_years"]).toordinal()
                 sale_day = datetime.date.fromordinal(sale)
                 years = max(1, (end_ordinal - sale) // 365 + (rng.random() < 0.9))
                 insurance = _anniversary(sale_day, years).toordinal() - 1

@@ -273,6 +273,9 @@ VEHICLE_COLUMNS = [
 
 def export_vehicles(user, params) -> ExportFile:
     """The vehicle list as the user sees it (scoped, filtered by ``params``)."""
+    if params.get("in_warranty") and not params.get("warranty"):  # the API's spelling
+        params = params.copy()
+        params["warranty"] = "in" if params["in_warranty"] in ("1", "true", "yes") else "out"
     data = vehicle_filter_form(user, params).cleaned_data
     today = timezone.localdate()
     queryset = filter_vehicles(selectors.vehicles(user), data, today)

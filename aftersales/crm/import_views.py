@@ -68,6 +68,7 @@ class ImportForm(forms.Form):
         label=gettext_lazy("Import for dealer"),
         queryset=Dealer.objects.none(),
         required=False,
+        empty_label=gettext_lazy("Choose the dealer"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 

@@ -110,6 +110,8 @@ MAX_SHARED_STRINGS_BYTES = 200 * 1024 * 1024
 DATA_SHEET = "客户车辆 Customers"
 VARIANT_SHEET = "车款代码 Variants"
 HELP_SHEET = "说明 Instructions"
+ERRORS_SHEET = "错误 Errors"
+FIX_SHEET = "待修正 Rows to fix"  # in the error report: fix the rows there, upload the report
 SOURCE_ROW = "source_row"  # the error report's "rows to fix" sheet adds it; ignored on import
 
 
@@ -444,7 +446,8 @@ class XlsxReader:
                     sheets.append((element.get("name", ""), targets[rel_id]))
         if not sheets:
             raise ImportFileError(_("The workbook has no worksheet."))
-        named = [path for name, path in sheets if name == DATA_SHEET]
+        # the template's data sheet, or the error report's rows to fix, else the first
+        named = [path for name, path in sheets if name in (DATA_SHEET, FIX_SHEET)]
         self.sheet_path = named[0] if named else sheets[0][1]
         if self.sheet_path not in names:
             raise ImportFileError(_("The workbook is damaged (a missing worksheet)."))
@@ -1521,6 +1524,37 @@ class _sqlite_cache:
         return False
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    text = value if isinstance(value, str) else str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
+
+
+def _copy_bool(value) -> str:
+    return "t" if value else "f"
+
+
+def _copy_json(value) -> str:
+    return _copy_text(json.dumps(value, ensure_ascii=False))
+
+
+def _copy_cached(value) -> str:  # dates and times: converted once per value (see _copy_text)
+    return value.isoformat()
+
+
+_COPY_CONVERTERS = {
+    "BooleanField": _copy_bool,
+    "DateField": _copy_cached,
+    "DateTimeField": _copy_cached,
+    "TimeField": _copy_cached,
+    "JSONField": _copy_json,
+}
+
+
 class _Table:
     """Fast inserts into one model's table. A row is a dict keyed by attname; missing
     fields get the model's defaults, ``auto_now`` fields the time of the write; values
@@ -1558,7 +1592,9 @@ class _Table:
                 self.adapters.append((index, ops.adapt_timefield_value, True))
             elif kind == "JSONField":  # as text: SQLite stores it so, COPY parses it
                 encoder = field.encoder
-                self.adapters.append((index, lambda v, e=encoder: json.dumps(v, cls=e), False))
+                self.adapters.append(
+                    (index, lambda v, e=encoder: json.dumps(v, cls=e, ensure_ascii=False), False)
+                )
             elif kind == "DecimalField":
                 self.adapters.append(
                     (
@@ -1581,6 +1617,9 @@ class _Table:
         self.copy_sql = None
         if connection.vendor == "postgresql" and not ignore_conflicts:
             self.copy_sql = f"COPY {table} ({columns}) FROM STDIN"
+        self.copy_converters = [
+            _COPY_CONVERTERS.get(f.get_internal_type(), _copy_text) for f in fields
+        ]
         excluded = {"password", *getattr(model, "audit_exclude", ())}
         self.audit_fields = []  # (name, attname, True when the value needs isoformat)
         for field in model._meta.concrete_fields:
@@ -1601,17 +1640,21 @@ class _Table:
     def audit_changes(self, full: dict, plain: Callable) -> dict:
         """``{field: [None, value]}`` of the fields given a value (empty ones left out:
         a created record's entry says what it was created with)."""
-        changes = {}
-        for name, attname, needs_plain in self.audit_fields:
-            value = full.get(attname)
-            if value is None or value == "":
-                continue
-            changes[name] = [None, plain(value) if needs_plain else value]
-        return changes
+        return {
+            name: [None, plain(value) if needs_plain else value]
+            for name, attname, needs_plain in self.audit_fields
+            if (value := full[attname]) is not None and value != ""
+        }
 
-    def params(self, rows: list[dict], cache: dict) -> list[list]:
-        """The rows as parameter lists for ``executemany``; ``cache`` keeps adapted dates
-        and times, which recur on every row."""
+    def encode(self, rows: list[dict], cache: dict):
+        """The rows ready to send: COPY text for PostgreSQL, parameter lists for
+        ``executemany`` otherwise. Runs in the helper thread. ``cache`` keeps converted
+        dates and times, which recur on every row."""
+        if not rows:
+            return None
+        if self.copy_sql is not None:
+            return self._copy_text(rows, cache.setdefault("copy", {}))
+        cache = cache.setdefault("params", {})
         attnames, adapters = self.attnames, self.adapters
         params = []
         for row in rows:
@@ -1630,17 +1673,43 @@ class _Table:
             params.append(values)
         return params
 
-    def insert(self, params: list[list]):
-        if not params:
+    def _copy_text(self, rows: list[dict], cache: dict) -> str:
+        """PostgreSQL's COPY text format: one line per row, tab-separated, ``\\N`` for
+        NULL, backslash, tab and line breaks escaped. Dates and times are converted once
+        per value (``cache``): they recur on every row."""
+
+        def when(value):
+            done = cache.get(value)
+            if done is None:
+                done = cache[value] = value.isoformat()
+            return done
+
+        columns = [
+            (name, when if convert is _copy_cached else convert)
+            for name, convert in zip(self.attnames, self.copy_converters, strict=True)
+        ]
+        lines = [
+            "\t".join(
+                [
+                    "\\N" if (value := row[name]) is None else convert(value)
+                    for name, convert in columns
+                ]
+            )
+            for row in rows
+        ]
+        lines.append("")
+        return "\n".join(lines)
+
+    def insert(self, encoded):
+        if not encoded:
             return
         with connection.cursor() as cursor:
             if self.copy_sql is not None:  # Django's error classes, as for other queries
                 with connection.wrap_database_errors, cursor.cursor.copy(self.copy_sql) as copy:
-                    for values in params:
-                        copy.write_row(values)
+                    copy.write(encoded)
                 return
-            for start in range(0, len(params), BATCH):
-                cursor.executemany(self.sql, params[start : start + BATCH])
+            for start in range(0, len(encoded), BATCH):
+                cursor.executemany(self.sql, encoded[start : start + BATCH])
 
     def reserve_ids(self, count: int) -> Iterator[int]:
         """Primary keys for ``count`` new rows, reserved before the insert so related rows
@@ -1691,6 +1760,7 @@ class _Prepared:
     """One chunk turned into parameter lists, table by table, in insert order."""
 
     params: list  # [(table, params)]
+    audited: list  # PostgreSQL: [(audit SQL, ids of the rows just created)]
     rows: int
     customers: int
     vehicles: int
@@ -1720,6 +1790,7 @@ class _Writer:
         self.vehicles = _Table(Vehicle, with_pk=True)
         self.readings = _Table(OdometerReading, with_pk=True)
         self.ownerships = _Table(Ownership)
+        self.new_customer_links = _Table(DealerCustomer)  # customers created here: no clash
         self.customer_links = _Table(DealerCustomer, ignore_conflicts=True)
         self.vehicle_links = _Table(DealerVehicle)
         self.customer_tags = _Table(Customer.tags.through)
@@ -1730,6 +1801,62 @@ class _Writer:
         }
         self.adapted: dict = {}
         self.plain_cache: dict = {}
+        # On PostgreSQL the server writes the audit entries from the rows just loaded
+        # (INSERT ... SELECT jsonb_build_object): it works in parallel with this process,
+        # for which building them row by row was the longest step.
+        self.audit_sql = None
+        if connection.vendor == "postgresql":
+            self.audit_sql = {
+                Customer: self._audit_select(self.customers, 't."name"'),
+                Vehicle: self._audit_select(
+                    self.vehicles, """COALESCE(NULLIF(t."plate", ''), t."vin")"""
+                ),
+                OdometerReading: self._audit_select(
+                    self.readings, """t."km"::text || ' km @ ' || t."read_on"::text"""
+                ),
+            }
+
+    def _audit_select(self, table: _Table, text_sql: str) -> tuple[str, list]:
+        """PostgreSQL: the audit entries (as ``audit_create`` writes them, empty fields left
+        out) of the rows of ``table`` whose ids are given, built by the server."""
+        quote = connection.ops.quote_name
+        meta = table.model._meta
+        pairs = []
+        for name, _attname, _needs_plain in table.audit_fields:
+            column = f"t.{quote(meta.get_field(name).column)}"
+            pairs.append(
+                f"'{name}', CASE WHEN {column} IS NULL OR {column}::text = '' THEN NULL "
+                f"ELSE jsonb_build_array(NULL, {column}) END"
+            )
+        columns = (
+            "at",
+            "actor_id",
+            "actor_name",
+            "channel",
+            "action",
+            "content_type_id",
+            "object_id",
+            "object_repr",
+            "changes",
+            "dealer_id",
+        )
+        sql = (
+            f"INSERT INTO {quote(AuditLog._meta.db_table)} "
+            f"({', '.join(quote(c) for c in columns)}) "
+            f"SELECT %s, %s, %s, %s, %s, %s, t.{quote(meta.pk.column)}::text, "
+            f"LEFT({text_sql}, 200), jsonb_strip_nulls(jsonb_build_object({', '.join(pairs)})), %s "
+            f"FROM {quote(meta.db_table)} t WHERE t.{quote(meta.pk.column)} = ANY(%s) "
+            f"ORDER BY t.{quote(meta.pk.column)}"
+        )
+        params = [
+            self.actor_id,
+            self.actor_name,
+            AuditChannel.IMPORT.value,
+            AuditAction.CREATE.value,
+            self.content_types[table.model],
+            self.dealer_id,
+        ]
+        return sql, params
 
     def reserve_ids(self, rows: list[Row]):
         mobiles = {row.mobile for row in rows if row.mobile not in self.customer_ids}
@@ -1795,7 +1922,8 @@ class _Writer:
                 set_id_number(customer, row.id_number)
             full = self.customers.complete(customer.__dict__, now)
             customers.append(full)
-            audit.append(self._audit(Customer, self.customers, full, row.name, now))
+            if self.audit_sql is None:
+                audit.append(self._audit(Customer, self.customers, full, row.name, now))
             tags += [{"customer_id": pk, "customertag_id": self.tag_ids[t]} for t in row.tags]
         # every customer of the chunk, new or already registered, is now the dealer's
         links = {}
@@ -1806,12 +1934,13 @@ class _Writer:
                     RelationshipKind.SOLD if row.sold else RelationshipKind.REGISTERED
                 )
         self.linked.update(links)
-        customer_links = [
-            self.customer_links.complete(
-                {"dealer_id": self.dealer_id, "customer_id": pk, "kind": kind}, now
-            )
-            for pk, kind in links.items()
-        ]
+        new_links, existing_links = [], []
+        for pk, kind in links.items():
+            link = {"dealer_id": self.dealer_id, "customer_id": pk, "kind": kind}
+            if pk in self.matched_ids:  # may already be linked to the dealer
+                existing_links.append(self.customer_links.complete(link, now))
+            else:
+                new_links.append(self.new_customer_links.complete(link, now))
         vehicles, ownerships, vehicle_links, readings = [], [], [], []
         for row in rows:
             if not row.vin:
@@ -1840,7 +1969,9 @@ class _Writer:
             del vehicle.variant
             full = self.vehicles.complete(vehicle.__dict__, now)
             vehicles.append(full)
-            audit.append(self._audit(Vehicle, self.vehicles, full, row.plate or row.vin, now))
+            if self.audit_sql is None:
+                text = row.plate or row.vin
+                audit.append(self._audit(Vehicle, self.vehicles, full, text, now))
             ownerships.append(
                 self.ownerships.complete(
                     {
@@ -1873,17 +2004,19 @@ class _Writer:
                     now,
                 )
                 readings.append(reading)
-                text = f"{row.odometer_km} km @ {self.today}"
-                audit.append(self._audit(OdometerReading, self.readings, reading, text, now))
+                if self.audit_sql is None:
+                    text = f"{row.odometer_km} km @ {self.today}"
+                    audit.append(self._audit(OdometerReading, self.readings, reading, text, now))
         cache = self.adapted
-        if len(cache) > 50_000:
+        if sum(len(c) for c in cache.values()) > 50_000:
             cache.clear()
         params = [
-            (table, table.params(table_rows, cache))
+            (table, table.encode(table_rows, cache))
             for table, table_rows in (
                 (self.customers, customers),
                 (self.customer_tags, tags),
-                (self.customer_links, customer_links),
+                (self.new_customer_links, new_links),
+                (self.customer_links, existing_links),
                 (self.vehicles, vehicles),
                 (self.ownerships, ownerships),
                 (self.vehicle_links, vehicle_links),
@@ -1891,12 +2024,27 @@ class _Writer:
                 (self.audit_log, audit),
             )
         ]
+        audited = []
+        if self.audit_sql is not None:
+            for model, created in (
+                (Customer, customers),
+                (Vehicle, vehicles),
+                (OdometerReading, readings),
+            ):
+                if created:
+                    sql, fixed = self.audit_sql[model]
+                    ids = [record["id"] for record in created]
+                    audited.append((sql, [now, *fixed, ids]))
         matched = sum(1 for pk in links if pk in self.matched_ids)
-        return _Prepared(params, len(rows), len(customers), len(vehicles), matched)
+        return _Prepared(params, audited, len(rows), len(customers), len(vehicles), matched)
 
     def execute(self, prepared: _Prepared):
         for table, params in prepared.params:
             table.insert(params)
+        if prepared.audited:
+            with connection.cursor() as cursor:
+                for sql, params in prepared.audited:
+                    cursor.execute(sql, params)
         self.counts["rows"] += prepared.rows
         self.counts["customers"] += prepared.customers
         self.counts["vehicles"] += prepared.vehicles
@@ -1940,7 +2088,7 @@ def _write_error_report(job: ImportJob, result: CheckResult):
         return cells
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("错误 Errors")
+    sheet = workbook.create_sheet(ERRORS_SHEET)
     for index, width in enumerate((8, 8, 24, 26, 80)):
         sheet.column_dimensions[_letter(index)].width = width
     sheet.freeze_panes = "A3"
@@ -1951,7 +2099,7 @@ def _write_error_report(job: ImportJob, result: CheckResult):
         for key, value, message in result.errors[number]:
             letter = _letter(columns[key]) if key in columns else ""
             sheet.append([number, letter, column_title(key), _cell(value), message])
-    fix = workbook.create_sheet("待修正 Rows to fix")
+    fix = workbook.create_sheet(FIX_SHEET)
     fix.freeze_panes = "A3"
     fix.append(styled(fix, [*(c.label for c in COLUMNS), "原行号"], bold))
     fix.append(styled(fix, (*KEYS, SOURCE_ROW), grey, fill))

@@ -88,7 +88,7 @@ class Customer(models.Model):
     marketing_consent_at = models.DateTimeField(_("consent given or withdrawn at"), null=True)
     tags = models.ManyToManyField(CustomerTag, blank=True, related_name="customers")
     segment = models.CharField(_("segment"), max_length=10, choices=Segment.choices, blank=True)
-    segment_at = models.DateTimeField(_("segment computed at"), null=True, blank=True)
+    segment_at = models.DateTimeField(_("in this segment since"), null=True, blank=True)
     loyalty_points = models.IntegerField(_("loyalty points"), default=0)
     notes = models.TextField(_("notes"), blank=True)
     source = models.CharField(

@@ -753,8 +753,17 @@ def customer_merge(*, actor, survivor: Customer, duplicate: Customer) -> Custome
     # every other record pointing at a customer (ownership, visits, and whatever later apps
     # add: repair orders, complaints, coupons...) follows the survivor
     handled = {"dealer_links", "vehicles", "merged_from", "registrationcode", "tags"}
-    for rel in Customer._meta.related_objects:
-        if rel.many_to_many or rel.one_to_one or rel.get_accessor_name() in handled:
+    # include_hidden: a later app's foreign key declared with related_name="+" must move too
+    relations = [
+        f
+        for f in Customer._meta.get_fields(include_hidden=True)
+        if f.auto_created
+        and not f.concrete
+        and f.one_to_many
+        and not f.related_model._meta.auto_created  # many-to-many tables: tags, above
+    ]
+    for rel in relations:
+        if rel.get_accessor_name() in handled:
             continue
         if rel.related_model is RegistrationCode or rel.related_model is Customer:
             continue

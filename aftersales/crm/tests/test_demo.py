@@ -32,7 +32,7 @@ from aftersales.crm.models import (
     ServiceVisit,
     Vehicle,
 )
-from aftersales.crm.services import add_years
+from aftersales.crm.services import apply_warranty
 from aftersales.crm.validators import (
     id_birth_date,
     id_gender,
@@ -46,6 +46,13 @@ from aftersales.crm.validators import (
 from aftersales.org.models import Dealer, RoleAssignment, User
 
 DEMO_DEALERS = ["BJ01", "TJ01", "SH01", "HZ01", "GZ01", "SZ01"]
+WARRANTY = [
+    "warranty_start",
+    "warranty_end",
+    "warranty_km",
+    "powertrain_warranty_end",
+    "powertrain_warranty_km",
+]
 
 
 @pytest.fixture
@@ -162,7 +169,7 @@ def test_every_demo_identifier_passes_the_validators_and_histories_add_up(demo):
     vehicles = list(Vehicle.objects.select_related("variant__vehicle_model", "selling_dealer"))
     assert len({v.plate for v in vehicles}) == len(vehicles)
     for vehicle in vehicles:
-        variant, model = vehicle.variant, vehicle.variant.vehicle_model
+        variant = vehicle.variant
         assert normalise_vin(vehicle.vin) == vehicle.vin
         assert vehicle.vin[:8] == variant.vin_prefix
         assert vehicle.vin[9] == vin_year_code(variant.model_year)
@@ -175,11 +182,12 @@ def test_every_demo_identifier_passes_the_validators_and_histories_add_up(demo):
         assert variant.model_year - 1 <= vehicle.sale_date.year <= variant.model_year
         assert vehicle.sale_date - datetime.timedelta(days=5) <= vehicle.invoice_date
         assert vehicle.invoice_date <= vehicle.sale_date
+        expected = Vehicle(
+            variant=variant, sale_date=vehicle.sale_date, invoice_date=vehicle.invoice_date
+        )
+        apply_warranty(expected)
+        assert [getattr(vehicle, f) for f in WARRANTY] == [getattr(expected, f) for f in WARRANTY]
         assert vehicle.warranty_start == vehicle.invoice_date
-        assert vehicle.warranty_end == add_years(
-            vehicle.invoice_date, model.warranty_years
-        ) - datetime.timedelta(days=1)
-        assert vehicle.warranty_km == model.warranty_km
         assert vehicle.insurance_expiry > vehicle.sale_date
     # odometer histories: 2 to 8 readings, from the sale on, never going back, plausible
     readings = defaultdict(list)
@@ -303,3 +311,32 @@ def test_demo_plan_is_deterministic(demo_org):
     assert [(v.vin, v.plate, v.sale_date, len(v.visits)) for v in first.vehicles] == [
         (v.vin, v.plate, v.sale_date, len(v.visits)) for v in second.vehicles
     ]
+
+
+def test_prefix_and_duplicate_lookups_have_their_indexes(db):
+    # given the migrated database (crm.0002_search_indexes)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        indexes = {
+            table: connection.introspection.get_constraints(cursor, table)
+            for table in ("crm_customer", "crm_vehicle")
+        }
+    # then phone2 (the duplicate check of every 360 page) is indexed on both databases
+    assert "crm_customer_phone2_lookup" in indexes["crm_customer"]
+    if connection.vendor == "sqlite":
+        # and a plate or name prefix search (LIKE 'x%' ESCAPE) is a range scan of an index
+        plate = Vehicle.objects.filter(plate__startswith="京A1")
+        name = Customer.objects.filter(name__startswith="王")
+        assert "USING COVERING INDEX crm_vehicle_plate_prefix (plate>? AND plate<?)" in (
+            plate.only("plate").explain()
+        )
+        assert "USING COVERING INDEX crm_customer_name_prefix (name>? AND name<?)" in (
+            name.only("name").explain()
+        )
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'crm_customer_name_prefix'"
+            )
+            assert "varchar_pattern_ops" in cursor.fetchone()[0]

@@ -203,3 +203,11 @@ def test_exports_have_a_fixed_number_of_queries(demo_org, dealers, django_assert
             rows_of(client.get(reverse("vehicle-export")))
     assert counts[0] == counts[1]
     assert Vehicle.objects.restrict(manager, "view").count() == 22
+
+
+def test_vehicle_export_accepts_the_apis_in_warranty_spelling(demo_org, book):
+    client = page(demo_org["bj01-svcmgr"])
+    by_page = rows_of(client.get(reverse("vehicle-export") + "?warranty=out"))
+    by_api = rows_of(client.get(reverse("vehicle-export") + "?in_warranty=0"))
+    assert [r["vin"] for r in by_api] == [r["vin"] for r in by_page]
+    assert book["e6_old"].vin in {r["vin"] for r in by_api}

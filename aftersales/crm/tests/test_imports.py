@@ -268,6 +268,19 @@ def test_the_downloaded_template_filled_in_imports_customers_vehicles_and_histor
     assert entry.changes["mobile"] == [None, mobile]
     assert "id_number_encrypted" not in entry.changes and "id_number_hash" not in entry.changes
     assert entry.actor == manager
+    vehicle_entry = entries.get(content_type__model="vehicle", object_id=str(first.pk))
+    assert vehicle_entry.object_repr == first.plate
+    assert vehicle_entry.changes["vin"] == [None, first_vin]
+    assert vehicle_entry.changes["sale_date"] == [None, "2024-03-15"]
+    assert vehicle_entry.changes["warranty_end"] == [None, "2027-03-15"]
+    assert vehicle_entry.changes["owner"] == [None, wang.pk]
+    assert vehicle_entry.changes["warranty_km"][1] == first.warranty_km
+    assert "vin_last8" not in vehicle_entry.changes and "colour" not in vehicle_entry.changes
+    assert vehicle_entry.changes["variant"] == [None, catalogue.pk]
+    created = datetime.datetime.fromisoformat(vehicle_entry.changes["created_at"][1])
+    assert abs(created - first.created_at) < datetime.timedelta(seconds=1)
+    reading_entry = entries.get(content_type__model="odometerreading")
+    assert reading_entry.object_repr == f"12000 km @ {timezone.localdate()}"
     # and the dealer's staff find them
     sa = Customer.objects.restrict(manager, "view")
     assert sa.filter(pk__in=[wang.pk, li.pk]).count() == 2
@@ -390,7 +403,7 @@ def test_valid_rows_mode_imports_the_good_rows_and_reports_the_others(manager, c
         Customer.objects.filter(name__in=["甲", "乙", "丙"]).values_list("name", flat=True)
     ) == {"甲", "乙"}
     assert {r[0] for r in report_rows(job)} == {5}
-    # and the re-uploaded "rows to fix" sheet, corrected, imports the last row
+    # and the error report itself, its "rows to fix" corrected, imports the last row
     with job.error_report.open("rb") as f:
         workbook = load_workbook(io.BytesIO(f.read()))
     fix = workbook["待修正 Rows to fix"]
@@ -404,7 +417,7 @@ def test_valid_rows_mode_imports_the_good_rows_and_reports_the_others(manager, c
     }
     for key, value in fixes.items():
         fix.cell(row=3, column=KEYS.index(key) + 1, value=value)
-    del workbook["错误 Errors"]
+    # (the report is uploaded as it is: the importer reads its "rows to fix" sheet)
     buffer = io.BytesIO()
     workbook.save(buffer)
     again = run(queue(manager, SimpleUploadedFile("fixed.xlsx", buffer.getvalue())))
@@ -610,6 +623,9 @@ def test_a_job_stuck_running_is_given_up(manager, catalogue):
 def test_oem_staff_choose_the_dealer_and_dealer_staff_cannot_pick_another(demo_org, catalogue):
     oem, manager = demo_org["oem-admin"], demo_org["bj01-svcmgr"]
     sh = Dealer.objects.get(code="SH01")
+    # the upload page asks OEM staff for the dealer, and dealer staff not
+    assert 'name="dealer"' in page(oem).get(reverse("import-create")).content.decode()
+    assert 'name="dealer"' not in page(manager).get(reverse("import-create")).content.decode()
     # OEM staff without a dealer are asked for one
     with pytest.raises(ValidationFailed) as exc:
         queue(oem, xlsx_file([row()]))
@@ -763,3 +779,67 @@ def test_vin_validation_in_the_import_is_the_services_own(manager, catalogue):
     job = run(queue(manager, xlsx_file([row(catalogue, vin=spaced)])))
     assert job.status == ImportStatus.DONE, job.message
     assert Vehicle.objects.filter(vin=normalise_vin(spaced)).exists()
+
+
+def test_a_crash_in_valid_rows_mode_keeps_the_committed_chunks_and_says_so(
+    manager, catalogue, monkeypatch
+):
+    # given chunks of one row (valid-rows mode commits chunk by chunk) and a third VIN
+    # that another user registers after the check
+    monkeypatch.setattr(imports, "WRITE_CHUNK", 1)
+    rows = [row(catalogue), row(catalogue), row(catalogue)]
+    queue(manager, xlsx_file(rows), mode=ImportMode.VALID_ROWS)
+    job = claim_next_job()
+
+    def another_user_registers_the_vin():
+        owner = make_customer(dealer=manager.dealer, name="抢先")
+        make_vehicle(owner=owner, dealer=manager.dealer, variant=catalogue, vin=rows[2]["vin"])
+
+    # when the job writes
+    import_run(job, before_write=another_user_registers_the_vin)
+    job.refresh_from_db()
+    # then the first two rows are in, the job failed and says what was kept
+    assert job.status == ImportStatus.FAILED
+    assert "2 rows were imported before the failure and are kept" in job.message
+    assert job.imported_rows == 2
+    assert Customer.objects.filter(mobile__in=[r["mobile"] for r in rows]).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runners_claiming_at_the_same_moment_get_the_job_once(demo_org):
+    import threading
+
+    from django.db import connection
+
+    load_catalogue_demo()
+    manager = demo_org["bj01-svcmgr"]
+    job = queue(manager, xlsx_file([row()]))
+    barrier = threading.Barrier(2)
+    claimed = []
+
+    def runner():
+        try:
+            barrier.wait(timeout=10)
+            claimed.append(claim_next_job())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(c.pk if c else 0 for c in claimed) == [0, job.pk]
+    job.refresh_from_db()
+    assert job.status == ImportStatus.RUNNING
+
+
+def test_text_with_tabs_backslashes_and_line_breaks_arrives_intact(manager, catalogue):
+    # given an address and a colour with the characters bulk loading has to escape
+    address = '朝阳区\t建国路 88\\2 号\n2 单元 "东门"'
+    job = run(queue(manager, xlsx_file([row(catalogue, address=address, colour="灰\\白")])))
+    assert job.status == ImportStatus.DONE, job.message
+    customer = Customer.objects.get(address=address)
+    assert customer.vehicles.get().colour == "灰\\白"
+    entry = AuditLog.objects.get(content_type__model="customer", object_id=str(customer.pk))
+    assert entry.changes["address"] == [None, address]

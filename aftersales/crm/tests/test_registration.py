@@ -10,7 +10,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.models import AuditAction, AuditChannel, AuditLog, OutboxMessage
@@ -26,6 +26,14 @@ from aftersales.testing.fake_sms import TEMPLATE_REGISTRATION, fake_sms  # noqa:
 START = "api:owner-registration-start"
 CONFIRM = "api:owner-registration-confirm"
 _seq = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """The messages are asserted in English (the API answers in the client's language)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 def owner_login():

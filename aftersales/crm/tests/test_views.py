@@ -203,7 +203,7 @@ def test_required_field_errors_are_translated(client, sa):
         reverse("customer-create"), {"mobile": "13912340000", "contact_channel": "sms"}
     )
     # then the error next to the name is in Chinese
-    assert field_errors(response, "name") == ["该字段是必填项。"]
+    assert field_errors(response, "name") == ["此项为必填项。"]
 
 
 def test_create_registers_the_customer_with_tags_at_the_dealer(client, sa, org):
