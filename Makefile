@@ -3,6 +3,8 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 PORT    ?= 8000
+# pytest-xdist workers: each starts its own PostgreSQL/Redis/SMTP on free loopback ports
+PYTEST_WORKERS ?= auto
 export PORT
 
 .PHONY: demo test serve venv venv-dev assets lint check messages pytest-sqlite pytest-postgres clean
@@ -50,10 +52,10 @@ check: venv-dev assets
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 pytest-sqlite: venv-dev assets
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 pytest-postgres: venv-dev assets
-	AFTERSALES_TEST_DATABASE=postgresql $(BIN)/pytest
+	AFTERSALES_TEST_DATABASE=postgresql $(BIN)/pytest -n $(PYTEST_WORKERS)
 
 ## Run the whole test suite: lint, Django checks, then the tests on SQLite and on PostgreSQL.
 test: lint check pytest-sqlite pytest-postgres

@@ -40,7 +40,6 @@ import codecs
 import contextlib
 import csv
 import datetime
-import decimal
 import io
 import json
 import logging
@@ -1620,14 +1619,13 @@ class _Table:
         self.copy_converters = [
             _COPY_CONVERTERS.get(f.get_internal_type(), _copy_text) for f in fields
         ]
+        # the fields an audit entry of a created row names (``core.audit.snapshot``'s rule)
         excluded = {"password", *getattr(model, "audit_exclude", ())}
-        self.audit_fields = []  # (name, attname, True when the value needs isoformat)
-        for field in model._meta.concrete_fields:
-            if field.name in excluded or getattr(field, "auto_now", False):
-                continue
-            kind = field.get_internal_type()
-            needs_plain = kind in ("DateField", "DateTimeField", "TimeField", "DecimalField")
-            self.audit_fields.append((field.name, field.attname, needs_plain))
+        self.audit_fields = [
+            f.name
+            for f in model._meta.concrete_fields
+            if f.name not in excluded and not getattr(f, "auto_now", False)
+        ]
 
     def complete(self, record: dict, now) -> dict:
         """The row with defaults and ``auto_now`` values filled in."""
@@ -1636,15 +1634,6 @@ class _Table:
             if full.get(name) is None:
                 full[name] = now
         return full
-
-    def audit_changes(self, full: dict, plain: Callable) -> dict:
-        """``{field: [None, value]}`` of the fields given a value (empty ones left out:
-        a created record's entry says what it was created with)."""
-        return {
-            name: [None, plain(value) if needs_plain else value]
-            for name, attname, needs_plain in self.audit_fields
-            if (value := full[attname]) is not None and value != ""
-        }
 
     def encode(self, rows: list[dict], cache: dict):
         """The rows ready to send: COPY text for PostgreSQL, parameter lists for
@@ -1760,7 +1749,7 @@ class _Prepared:
     """One chunk turned into parameter lists, table by table, in insert order."""
 
     params: list  # [(table, params)]
-    audited: list  # PostgreSQL: [(audit SQL, ids of the rows just created)]
+    audited: list  # [(audit SQL, its parameters)] for the rows just created
     rows: int
     customers: int
     vehicles: int
@@ -1794,40 +1783,61 @@ class _Writer:
         self.customer_links = _Table(DealerCustomer, ignore_conflicts=True)
         self.vehicle_links = _Table(DealerVehicle)
         self.customer_tags = _Table(Customer.tags.through)
-        self.audit_log = _Table(AuditLog)
         self.content_types = {
             model: ContentType.objects.get_for_model(model).pk
             for model in (Customer, Vehicle, OdometerReading)
         }
         self.adapted: dict = {}
-        self.plain_cache: dict = {}
-        # On PostgreSQL the server writes the audit entries from the rows just loaded
-        # (INSERT ... SELECT jsonb_build_object): it works in parallel with this process,
-        # for which building them row by row was the longest step.
-        self.audit_sql = None
-        if connection.vendor == "postgresql":
-            self.audit_sql = {
-                Customer: self._audit_select(self.customers, 't."name"'),
-                Vehicle: self._audit_select(
-                    self.vehicles, """COALESCE(NULLIF(t."plate", ''), t."vin")"""
-                ),
-                OdometerReading: self._audit_select(
-                    self.readings, """t."km"::text || ' km @ ' || t."read_on"::text"""
-                ),
-            }
+        # The database writes the audit entries from the rows just loaded (INSERT ...
+        # SELECT building the JSON): PostgreSQL does it in its own process, SQLite in C
+        # without the interpreter lock; building them here, row by row, was the slowest
+        # step of the import.
+        self.audit_sql = {
+            Customer: self._audit_select(self.customers, 't."name"'),
+            Vehicle: self._audit_select(
+                self.vehicles, """COALESCE(NULLIF(t."plate", ''), t."vin")"""
+            ),
+            OdometerReading: self._audit_select(
+                self.readings, """CAST(t."km" AS TEXT) || ' km @ ' || CAST(t."read_on" AS TEXT)"""
+            ),
+        }
 
     def _audit_select(self, table: _Table, text_sql: str) -> tuple[str, list]:
-        """PostgreSQL: the audit entries (as ``audit_create`` writes them, empty fields left
-        out) of the rows of ``table`` whose ids are given, built by the server."""
+        """The SQL writing the audit entries of rows of ``table`` just created: one
+        "create" entry each, its changes ``{field: [null, value]}`` as ``audit_create``
+        writes them (dates and times in ISO 8601), empty fields left out.
+
+        PostgreSQL: ``jsonb_build_object`` then ``jsonb_strip_nulls``; the rows are named
+        by id (``= ANY``), since other sessions may take ids between the import's. SQLite:
+        ``json_object`` then ``json_patch('{}', ...)``, which drops null members; the
+        import's ids are one reserved range (``BETWEEN``)."""
         quote = connection.ops.quote_name
         meta = table.model._meta
+        postgres = connection.vendor == "postgresql"
         pairs = []
-        for name, _attname, _needs_plain in table.audit_fields:
-            column = f"t.{quote(meta.get_field(name).column)}"
+        for name in table.audit_fields:
+            field = meta.get_field(name)
+            column = f"t.{quote(field.column)}"
+            value = column
+            if postgres:
+                array = f"jsonb_build_array(NULL, {value})"
+            else:
+                kind = field.get_internal_type()
+                if kind == "DateTimeField":  # stored as UTC "YYYY-MM-DD HH:MM:SS.ffffff"
+                    value = f"replace({column}, ' ', 'T') || '+00:00'"
+                elif kind == "BooleanField":  # stored as 0 / 1
+                    value = f"json(CASE WHEN {column} THEN 'true' ELSE 'false' END)"
+                array = f"json_array(NULL, {value})"
             pairs.append(
-                f"'{name}', CASE WHEN {column} IS NULL OR {column}::text = '' THEN NULL "
-                f"ELSE jsonb_build_array(NULL, {column}) END"
+                f"'{name}', CASE WHEN {column} IS NULL OR CAST({column} AS TEXT) = '' "
+                f"THEN NULL ELSE {array} END"
             )
+        if postgres:
+            changes = f"jsonb_strip_nulls(jsonb_build_object({', '.join(pairs)}))"
+            which = f"t.{quote(meta.pk.column)} = ANY(%s)"
+        else:
+            changes = f"json_patch('{{}}', json_object({', '.join(pairs)}))"
+            which = f"t.{quote(meta.pk.column)} BETWEEN %s AND %s"
         columns = (
             "at",
             "actor_id",
@@ -1843,9 +1853,9 @@ class _Writer:
         sql = (
             f"INSERT INTO {quote(AuditLog._meta.db_table)} "
             f"({', '.join(quote(c) for c in columns)}) "
-            f"SELECT %s, %s, %s, %s, %s, %s, t.{quote(meta.pk.column)}::text, "
-            f"LEFT({text_sql}, 200), jsonb_strip_nulls(jsonb_build_object({', '.join(pairs)})), %s "
-            f"FROM {quote(meta.db_table)} t WHERE t.{quote(meta.pk.column)} = ANY(%s) "
+            f"SELECT %s, %s, %s, %s, %s, %s, CAST(t.{quote(meta.pk.column)} AS TEXT), "
+            f"substr({text_sql}, 1, 200), {changes}, %s "
+            f"FROM {quote(meta.db_table)} t WHERE {which} "
             f"ORDER BY t.{quote(meta.pk.column)}"
         )
         params = [
@@ -1873,33 +1883,9 @@ class _Writer:
             )
         self.tag_ids = dict(CustomerTag.objects.values_list("name", "id"))
 
-    def _plain(self, value):
-        """A date, time or amount as the audit trail stores it (``core.audit``'s rules)."""
-        done = self.plain_cache.get(value)
-        if done is None:
-            done = str(value) if isinstance(value, decimal.Decimal) else value.isoformat()
-            self.plain_cache[value] = done
-        return done
-
-    def _audit(self, model, table: _Table, full: dict, text: str, now) -> dict:
-        return self.audit_log.complete(
-            {
-                "actor_id": self.actor_id,
-                "actor_name": self.actor_name,
-                "channel": AuditChannel.IMPORT,
-                "action": AuditAction.CREATE,
-                "content_type_id": self.content_types[model],
-                "object_id": str(full["id"]),
-                "object_repr": text[:200],
-                "changes": table.audit_changes(full, self._plain),
-                "dealer_id": self.dealer_id,
-            },
-            now,
-        )
-
     def prepare(self, rows: list[Row]) -> _Prepared:
         now = timezone.now()
-        audit, customers, tags = [], [], []
+        customers, tags = [], []
         for row in rows:
             if row.mobile in self.customer_ids:
                 continue
@@ -1922,8 +1908,6 @@ class _Writer:
                 set_id_number(customer, row.id_number)
             full = self.customers.complete(customer.__dict__, now)
             customers.append(full)
-            if self.audit_sql is None:
-                audit.append(self._audit(Customer, self.customers, full, row.name, now))
             tags += [{"customer_id": pk, "customertag_id": self.tag_ids[t]} for t in row.tags]
         # every customer of the chunk, new or already registered, is now the dealer's
         links = {}
@@ -1969,9 +1953,6 @@ class _Writer:
             del vehicle.variant
             full = self.vehicles.complete(vehicle.__dict__, now)
             vehicles.append(full)
-            if self.audit_sql is None:
-                text = row.plate or row.vin
-                audit.append(self._audit(Vehicle, self.vehicles, full, text, now))
             ownerships.append(
                 self.ownerships.complete(
                     {
@@ -2004,9 +1985,6 @@ class _Writer:
                     now,
                 )
                 readings.append(reading)
-                if self.audit_sql is None:
-                    text = f"{row.odometer_km} km @ {self.today}"
-                    audit.append(self._audit(OdometerReading, self.readings, reading, text, now))
         cache = self.adapted
         if sum(len(c) for c in cache.values()) > 50_000:
             cache.clear()
@@ -2021,20 +1999,20 @@ class _Writer:
                 (self.ownerships, ownerships),
                 (self.vehicle_links, vehicle_links),
                 (self.readings, readings),
-                (self.audit_log, audit),
             )
         ]
         audited = []
-        if self.audit_sql is not None:
-            for model, created in (
-                (Customer, customers),
-                (Vehicle, vehicles),
-                (OdometerReading, readings),
-            ):
-                if created:
-                    sql, fixed = self.audit_sql[model]
-                    ids = [record["id"] for record in created]
-                    audited.append((sql, [now, *fixed, ids]))
+        postgres = connection.vendor == "postgresql"
+        for model, created in (
+            (Customer, customers),
+            (Vehicle, vehicles),
+            (OdometerReading, readings),
+        ):
+            if created:
+                sql, fixed = self.audit_sql[model]
+                ids = [record["id"] for record in created]
+                which = [ids] if postgres else [ids[0], ids[-1]]
+                audited.append((sql, [now, *fixed, *which]))
         matched = sum(1 for pk in links if pk in self.matched_ids)
         return _Prepared(params, audited, len(rows), len(customers), len(vehicles), matched)
 

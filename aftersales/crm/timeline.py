@@ -109,10 +109,10 @@ def _ownerships(customer, user, limit, before):
     """Becoming and ceasing to be the owner of a vehicle the user may see. Starts and ends
     are read separately: an old ownership may have ended after later ones began."""
     from aftersales.crm.models import Ownership
-    from aftersales.crm.selectors import vehicles
+    from aftersales.crm.selectors import customer_vehicle_ids
 
     rows = Ownership.objects.filter(
-        customer=customer, vehicle__in=vehicles(user).values("pk")
+        customer=customer, vehicle__in=customer_vehicle_ids(user, customer)
     ).select_related("vehicle__variant__vehicle_model")
     starts, ends = rows, rows.filter(ended_on__isnull=False)
     if before:
@@ -142,7 +142,7 @@ def _readings(customer, user, limit, before):
     """Odometer readings of the user's visible vehicles taken while the customer owned
     them (not the previous or the next owner's)."""
     from aftersales.crm.models import OdometerReading
-    from aftersales.crm.selectors import vehicles
+    from aftersales.crm.selectors import customer_vehicle_ids
 
     # one filter() call: every condition on the same ownership row
     rows = OdometerReading.objects.filter(
@@ -150,7 +150,7 @@ def _readings(customer, user, limit, before):
         | Q(read_on__lte=F("vehicle__ownerships__ended_on")),
         vehicle__ownerships__customer=customer,
         read_on__gte=F("vehicle__ownerships__started_on"),
-        vehicle__in=vehicles(user).values("pk"),
+        vehicle__in=customer_vehicle_ids(user, customer),
     ).select_related("vehicle")
     if before:
         rows = rows.filter(read_on__lte=_day_before(before))

@@ -267,6 +267,14 @@ def test_the_downloaded_template_filled_in_imports_customers_vehicles_and_histor
     entry = entries.get(content_type__model="customer", object_id=str(wang.pk))
     assert entry.changes["mobile"] == [None, mobile]
     assert "id_number_encrypted" not in entry.changes and "id_number_hash" not in entry.changes
+    assert entry.changes["id_number_masked"] == [None, wang.id_number_masked]
+    assert entry.changes["marketing_consent"] == [None, True]
+    assert entry.changes["birthday"] == [None, "1990-02-03"]
+    assert entry.changes["origin_dealer"] == [None, manager.dealer.pk]
+    consent_at = datetime.datetime.fromisoformat(entry.changes["marketing_consent_at"][1])
+    assert consent_at == wang.marketing_consent_at
+    assert "phone2" not in entry.changes  # empty fields are left out
+    assert entry.object_repr == "王芳"
     assert entry.actor == manager
     vehicle_entry = entries.get(content_type__model="vehicle", object_id=str(first.pk))
     assert vehicle_entry.object_repr == first.plate
