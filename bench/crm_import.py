@@ -19,7 +19,7 @@ the job (``import_run``) in a process of its own. It prints the rows, the second
 database version.
 
 Targets (issue 3): 100,000 rows in under 90 s with under 1 GB of memory, on both.
-``--check`` exits 1 when a target is missed. The whole run takes 3-6 minutes.
+``--check`` exits 1 when a target is missed. The whole run takes 4-8 minutes.
 Internal sub-commands (run in a subprocess with the benchmark's environment):
 ``_prepare <xlsx> <rows>`` and ``_import <xlsx> <mode> <out.json> [--profile]``.
 """

@@ -10,6 +10,7 @@ import uuid
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from aftersales.core.models import AuditAction, AuditChannel, AuditLog
 
@@ -36,6 +37,8 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
+    if isinstance(value, FieldFile):
+        return value.name  # the stored path, not the content
     return value
 
 

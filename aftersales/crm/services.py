@@ -436,7 +436,11 @@ def _clean_vehicle(vehicle: Vehicle, data: dict):
             vehicle.variant = variant
     for field in ("colour", "engine_number"):
         if field in data:
-            setattr(vehicle, field, str(data[field] or "").strip()[:30])
+            value = str(data[field] or "").strip()
+            limit = Vehicle._meta.get_field(field).max_length
+            if len(value) > limit:
+                errors[field] = [_("At most %(n)d characters.") % {"n": limit}]
+            setattr(vehicle, field, value[:limit])
     for field in ("sale_date", "invoice_date", "insurance_expiry", "last_inspection"):
         if field in data:
             setattr(vehicle, field, _as_date(errors, field, data[field]))

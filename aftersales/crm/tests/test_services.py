@@ -886,3 +886,15 @@ def test_a_vin_stays_unique_across_vehicle_create(bj):
     created = make_vehicle(owner=owner, dealer=sa.dealer, actor=sa, vin=other.lower())
     assert created.vin == other and created.vin_last8 == other[-8:]
     assert Vehicle.objects.filter(vin=vehicle.vin).count() == 1
+
+
+def test_a_colour_longer_than_the_field_is_refused_not_cut(demo_org):
+    # given a service advisor and a customer
+    sa = demo_org["bj01-sa"]
+    owner = make_customer(dealer=sa.dealer, actor=sa)
+    # when a vehicle is registered with a 21-character colour
+    with translation.override("en"), pytest.raises(ValidationFailed) as exc:
+        make_vehicle(owner=owner, dealer=sa.dealer, actor=sa, colour="深" * 21)
+    # then the field says why and nothing was written
+    assert exc.value.fields["colour"] == ["At most 20 characters."]
+    assert not Vehicle.objects.filter(owner=owner).exists()
