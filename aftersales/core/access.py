@@ -68,18 +68,38 @@ def _compute_scope(user, permission: str) -> Scope:
         else:
             managed_regions.add(region_id)
     if managed_regions:
+        regions |= managed_regions
+        dealers |= _region_dealers(user, frozenset(managed_regions))
+    return Scope(dealer_ids=frozenset(dealers), region_ids=frozenset(regions))
+
+
+def _region_dealers(user, region_ids: frozenset[int]) -> frozenset[int]:
+    """The dealers of the regions the user manages, read once per user object: every
+    permission a region manager holds resolves to the same regions."""
+    cache = user.__dict__.setdefault("_region_dealer_cache", {})
+    if region_ids not in cache:
         from aftersales.org.models import Dealer
 
-        regions |= managed_regions
-        dealers |= set(
-            Dealer.objects.filter(region_id__in=managed_regions).values_list("id", flat=True)
+        cache[region_ids] = frozenset(
+            Dealer.objects.filter(region_id__in=region_ids).values_list("id", flat=True)
         )
-    return Scope(dealer_ids=frozenset(dealers), region_ids=frozenset(regions))
+    return cache[region_ids]
 
 
 def user_has_perm(user, permission: str) -> bool:
     """Does the user hold the permission anywhere (at any org unit)?"""
     return not user_scope(user, permission).empty
+
+
+def allowed_at(actor, permission: str, *, dealer=None) -> bool:
+    """May the actor exercise ``permission`` at this dealer? Without a dealer (region and
+    OEM units), only a holder at OEM level may. ``actor=None`` is the system itself."""
+    if actor is None:
+        return True
+    scope = user_scope(actor, permission)
+    if scope.everything:
+        return True
+    return dealer is not None and dealer.pk in scope.dealer_ids
 
 
 def permission_name(model, action: str) -> str:
@@ -122,3 +142,4 @@ def forget_scopes(user):
     """Drop the cached roles and scopes after the user's role assignments changed."""
     user.__dict__.pop("_role_assignment_cache", None)
     user.__dict__.pop("_scope_cache", None)
+    user.__dict__.pop("_region_dealer_cache", None)

@@ -125,10 +125,18 @@ def reception_lookup(user, query: str) -> Vehicle | None:
 def customer_vehicle_ids(user, customer: Customer) -> list[int]:
     """Ids of the vehicles the customer owns or owned that the user may see. Evaluated
     first (a handful of ids): filtering by "every vehicle the user may see" as a subquery
-    made the 360 page take seconds for a region on a million vehicles (bench/crm_search.py)."""
-    return list(
-        vehicles(user).filter(ownerships__customer=customer).values_list("pk", flat=True).distinct()
-    )
+    made the 360 page take seconds for a region on a million vehicles (bench/crm_search.py).
+    Remembered on the customer instance per user: the 360 and its timeline sources all ask
+    within one request, and the instance lives no longer than that."""
+    memo = customer.__dict__.setdefault("_visible_vehicle_ids", {})
+    if user.pk not in memo:
+        memo[user.pk] = list(
+            vehicles(user)
+            .filter(ownerships__customer=customer)
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+    return memo[user.pk]
 
 
 def customer_360(user, customer: Customer) -> dict:

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.core.access import user_has_perm
+from aftersales.core.access import allowed_at, user_has_perm
 from aftersales.core.audit import audit_create, audit_event, audit_update, snapshot
 from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
 from aftersales.core.models import AuditAction
@@ -42,7 +42,6 @@ from aftersales.crm.validators import (
     normalise_plate,
     normalise_vin,
 )
-from aftersales.org.services import _allowed_at
 
 
 def _stale(what):
@@ -84,7 +83,7 @@ def acting_dealer(actor, permission, dealer=None):
     """The dealer a write happens at: the given one (checked) or the actor's home dealer.
     OEM-level staff may act with no dealer."""
     dealer = dealer or getattr(actor, "dealer", None)
-    if actor is not None and not _allowed_at(actor, permission, dealer=dealer):
+    if actor is not None and not allowed_at(actor, permission, dealer=dealer):
         if dealer is None and user_has_perm(actor, permission):
             raise ValidationFailed(_("Choose the dealer this record belongs to."))
         raise PermissionDenied()

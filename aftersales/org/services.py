@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aftersales.core.access import forget_scopes, user_has_perm, user_scope
+from aftersales.core.access import allowed_at, forget_scopes, user_has_perm
 from aftersales.core.audit import audit_create, audit_update, snapshot
 from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
 from aftersales.org.models import Dealer, Region, RoleAssignment, User
@@ -22,19 +22,6 @@ def _validated(instance, exclude=None):
 def _require(actor, permission):
     if actor is not None and not user_has_perm(actor, permission):
         raise PermissionDenied()
-
-
-def _allowed_at(actor, permission, *, dealer=None) -> bool:
-    """May the actor exercise ``permission`` at this dealer? Without a dealer (region and
-    OEM units), only a holder at OEM level may. ``actor=None`` is the system itself."""
-    if actor is None:
-        return True
-    scope = user_scope(actor, permission)
-    if scope.everything:
-        return True
-    if dealer is not None:
-        return dealer.pk in scope.dealer_ids
-    return False
 
 
 @transaction.atomic
@@ -96,7 +83,7 @@ def staff_create(
     email: str = "",
     is_staff: bool = False,
 ) -> User:
-    if not _allowed_at(actor, "org.change_user", dealer=dealer):
+    if not allowed_at(actor, "org.change_user", dealer=dealer):
         raise PermissionDenied()
     user = User(
         username=username.strip(),
@@ -133,7 +120,7 @@ def role_assign(*, actor, user: User, role: str, dealer=None, region=None) -> Ro
     if role not in Role.values:
         raise ValidationFailed(fields={"role": [_("Unknown role.")]})
     _unit_for(role, dealer, region)
-    if not _allowed_at(actor, "org.change_roleassignment", dealer=dealer):
+    if not allowed_at(actor, "org.change_roleassignment", dealer=dealer):
         raise PermissionDenied()
     if actor is not None and not User.objects.restrict(actor, "change").filter(pk=user.pk).exists():
         raise PermissionDenied()  # a dealer admin grants roles to their own staff only
