@@ -76,7 +76,7 @@ def _write(instance, actor, action, changes):
         actor_name=str(actor) if actor is not None else "system",
         channel=current_channel(),
         action=action,
-        content_type=ContentType.objects.get_for_model(type(instance)),
+        content_type=ContentType.objects.get_for_model(instance._meta.model),
         object_id=str(instance.pk),
         object_repr=str(instance)[:200],
         changes=changes,
@@ -117,7 +117,7 @@ def history_for(instance, user):
     return (
         AuditLog.objects.restrict(user, "view")
         .filter(
-            content_type=ContentType.objects.get_for_model(type(instance)),
+            content_type=ContentType.objects.get_for_model(instance._meta.model),
             object_id=str(instance.pk),
         )
         .select_related("actor")

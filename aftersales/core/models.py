@@ -23,6 +23,7 @@ class AuditAction(models.TextChoices):
     REVEAL = "reveal", _("Personal data revealed")
     MERGE = "merge", _("Merged")
     TRANSFER = "transfer", _("Ownership transferred")
+    EXPORT = "export", _("Personal data exported")
 
 
 class AppendOnlyError(Exception):

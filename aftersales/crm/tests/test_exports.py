@@ -211,3 +211,20 @@ def test_vehicle_export_accepts_the_apis_in_warranty_spelling(demo_org, book):
     by_api = rows_of(client.get(reverse("vehicle-export") + "?in_warranty=0"))
     assert [r["vin"] for r in by_api] == [r["vin"] for r in by_page]
     assert book["e6_old"].vin in {r["vin"] for r in by_api}
+
+
+def test_every_export_of_personal_data_is_audited(demo_org, book):
+    from aftersales.core.models import AuditAction, AuditLog
+
+    manager = demo_org["bj01-svcmgr"]
+    # when the manager exports the VIP customers and then the vehicle list
+    rows_of(page(manager).get(reverse("customer-export"), {"tag": "VIP"}))
+    rows_of(page(manager).get(reverse("vehicle-export")))
+    # then two export entries name the manager, the list, the filter and the row counts
+    entries = list(
+        AuditLog.objects.filter(action=AuditAction.EXPORT, actor=manager).order_by("id")
+    )
+    assert [e.changes["list"][1] for e in entries] == ["customers", "vehicles"]
+    assert entries[0].changes["rows"][1] == 1
+    assert entries[0].changes["filters"][1] == {"tag": "VIP"}
+    assert entries[1].changes["rows"][1] == 2
