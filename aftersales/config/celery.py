@@ -17,12 +17,23 @@ app.autodiscover_tasks()
 HEARTBEAT_SECONDS = float(os.environ.get("AFTERSALES_HEARTBEAT_SECONDS", "30"))
 OUTBOX_SECONDS = float(os.environ.get("AFTERSALES_OUTBOX_SECONDS", "10"))
 IMPORT_SECONDS = float(os.environ.get("AFTERSALES_IMPORT_SECONDS", "3"))
+RESERVATION_SECONDS = float(os.environ.get("AFTERSALES_RESERVATION_SECONDS", "300"))
 
 app.conf.beat_schedule = {
     "jobs-heartbeat": {"task": "aftersales.core.tasks.heartbeat", "schedule": HEARTBEAT_SECONDS},
     "outbox-drain": {"task": "aftersales.core.tasks.drain_outbox", "schedule": OUTBOX_SECONDS},
     # uploaded customer/vehicle imports waiting for a worker
     "crm-imports": {"task": "aftersales.crm.tasks.run_imports", "schedule": IMPORT_SECONDS},
+    # reservations past their expiry give their quantity back
+    "parts-reservations": {
+        "task": "aftersales.parts.tasks.expire_reservations",
+        "schedule": RESERVATION_SECONDS,
+    },
+    # uploaded import files and error reports past their retention, 03:10 local time
+    "crm-import-files": {
+        "task": "aftersales.crm.tasks.purge_import_files",
+        "schedule": crontab(hour=3, minute=10),
+    },
     # nightly recency-frequency-monetary segmentation, 02:30 local time
     "crm-segments": {
         "task": "aftersales.crm.tasks.recompute_segments",

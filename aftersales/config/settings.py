@@ -53,6 +53,10 @@ def _demo_pii_key():
     return path.read_text().strip()
 
 
+# Uploaded import files and their error reports are deleted this many days after the
+# import finished (aftersales/crm/imports.py purge_old_import_files, a nightly job).
+CRM_IMPORT_FILE_DAYS = int(os.environ.get("CRM_IMPORT_FILE_DAYS", "30"))
+
 # Encrypts resident ID numbers at rest and keys their lookup hash (aftersales/crm/pii.py).
 # Losing it makes stored ID numbers unreadable: back it up apart from the database.
 PII_KEY = os.environ.get("PII_KEY") or (_demo_pii_key() if DEMO else "")
@@ -81,6 +85,7 @@ INSTALLED_APPS = [
     "aftersales.org",
     "aftersales.catalogue",
     "aftersales.crm",
+    "aftersales.parts",
 ]
 
 MIDDLEWARE = [

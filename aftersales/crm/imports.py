@@ -2265,3 +2265,24 @@ def template_csv() -> bytes:
     writer.writerow([c.label + ("*" if c.required else "") for c in COLUMNS])
     writer.writerow(KEYS)
     return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+
+# ---------------------------------------------------------------- retention
+
+
+def purge_old_import_files(*, now=None) -> int:
+    """Delete the uploaded files and error reports of imports that finished more than
+    ``CRM_IMPORT_FILE_DAYS`` days ago: they hold personal data that is in the database by
+    then (or was refused), and PIPL asks not to keep copies longer than needed. The job
+    row stays, with its counts and messages. Returns how many jobs were cleaned."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.CRM_IMPORT_FILE_DAYS)
+    old = ImportJob.objects.filter(finished_at__lt=cutoff).exclude(file="", error_report="")
+    cleaned = 0
+    for job in old.iterator(chunk_size=200):
+        for field in (job.file, job.error_report):
+            if field:
+                field.storage.delete(field.name)
+        ImportJob.objects.filter(pk=job.pk).update(file="", error_report="")
+        cleaned += 1
+    return cleaned

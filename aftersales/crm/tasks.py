@@ -15,3 +15,10 @@ def recompute_segments():
     from aftersales.crm.segments import segments_recompute
 
     return segments_recompute()
+
+
+@shared_task(name="aftersales.crm.tasks.purge_import_files")
+def purge_import_files():
+    from aftersales.crm.imports import purge_old_import_files
+
+    return purge_old_import_files()

@@ -221,9 +221,7 @@ def test_every_export_of_personal_data_is_audited(demo_org, book):
     rows_of(page(manager).get(reverse("customer-export"), {"tag": "VIP"}))
     rows_of(page(manager).get(reverse("vehicle-export")))
     # then two export entries name the manager, the list, the filter and the row counts
-    entries = list(
-        AuditLog.objects.filter(action=AuditAction.EXPORT, actor=manager).order_by("id")
-    )
+    entries = list(AuditLog.objects.filter(action=AuditAction.EXPORT, actor=manager).order_by("id"))
     assert [e.changes["list"][1] for e in entries] == ["customers", "vehicles"]
     assert entries[0].changes["rows"][1] == 1
     assert entries[0].changes["filters"][1] == {"tag": "VIP"}

@@ -851,3 +851,30 @@ def test_text_with_tabs_backslashes_and_line_breaks_arrives_intact(manager, cata
     assert customer.vehicles.get().colour == "灰\\白"
     entry = AuditLog.objects.get(content_type__model="customer", object_id=str(customer.pk))
     assert entry.changes["address"] == [None, address]
+
+
+def test_uploaded_files_and_error_reports_are_deleted_after_the_retention_period(
+    manager, catalogue, settings
+):
+    # given two finished imports with error reports: one old, one recent
+    good, bad, _digit = _file_with_one_bad_row(catalogue)
+    old = run(queue(manager, xlsx_file([*good, bad]), mode=ImportMode.VALID_ROWS))
+    recent = run(queue(manager, xlsx_file([bad]), mode=ImportMode.VALID_ROWS))
+    storage = old.file.storage
+    old_files = [old.file.name, old.error_report.name]
+    assert all(storage.exists(name) for name in old_files)
+    now = timezone.now()
+    ImportJob.objects.filter(pk=old.pk).update(
+        finished_at=now - datetime.timedelta(days=settings.CRM_IMPORT_FILE_DAYS + 1)
+    )
+    # when the retention job runs
+    assert imports.purge_old_import_files(now=now) == 1
+    # then the old job's files are gone but its row and counts stay; the recent one is kept
+    old.refresh_from_db()
+    assert not any(storage.exists(name) for name in old_files)
+    assert (old.file.name, old.error_report.name) == ("", "")
+    assert (old.imported_rows, old.error_rows) == (2, 1)
+    recent.refresh_from_db()
+    assert storage.exists(recent.file.name) and storage.exists(recent.error_report.name)
+    # and running it again finds nothing more to clean
+    assert imports.purge_old_import_files(now=now) == 0
