@@ -23,6 +23,13 @@ def demo_org(db):
     return {u.username: u for u in User.objects.all()}
 
 
+# migrations whose triggers make a table append-only (the audit trail, the stock ledger)
+APPEND_ONLY_TRIGGERS = [
+    "aftersales.core.migrations.0003_auditlog_append_only",
+    "aftersales.parts.migrations.0002_stockmove_append_only",
+]
+
+
 @pytest.fixture(autouse=True)
 def _sqlite_flush_past_audit_triggers(request):
     """Transactional tests end with a flush, which on SQLite is ``DELETE FROM`` each table;
@@ -42,12 +49,14 @@ def _sqlite_flush_past_audit_triggers(request):
     if connection.vendor != "sqlite":
         yield
         return
-    triggers = import_module("aftersales.core.migrations.0003_auditlog_append_only")
+    modules = [import_module(name) for name in APPEND_ONLY_TRIGGERS]
     with connection.cursor() as cursor:
-        for sql in triggers.SQLITE:
-            cursor.execute(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS"))
+        for triggers in modules:
+            for sql in triggers.SQLITE:
+                cursor.execute(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS"))
     yield
     if transactional:
         with connection.cursor() as cursor:
-            for sql in triggers.SQLITE_REVERSE:
-                cursor.execute(sql)
+            for triggers in modules:
+                for sql in triggers.SQLITE_REVERSE:
+                    cursor.execute(sql)

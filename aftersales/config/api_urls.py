@@ -19,6 +19,10 @@ for module in (
     "aftersales.crm.api.routes",
     "aftersales.crm.api.import_routes",
     "aftersales.crm.api.registration_routes",
+    "aftersales.parts.api.catalogue",
+    "aftersales.parts.api.stock",
+    "aftersales.parts.api.purchasing",
+    "aftersales.parts.api.counting",
 ):
     import_module(module).register(router)
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("aftersales.org.urls")),
     path("", include("aftersales.catalogue.urls")),
     path("", include("aftersales.crm.urls")),
+    path("", include("aftersales.parts.urls")),
 ]

@@ -34,6 +34,24 @@ MENU: list[MenuEntry] = [
     MenuEntry(
         _("Segment rules"), "segment-rule", "crm.view_segmentrule", icon="sliders", more=True
     ),
+    MenuEntry(_("Parts"), "part-lookup", "parts.view_part", icon="gear"),
+    MenuEntry(_("Stock"), "stock-list", "parts.view_stockitem", icon="boxes"),
+    MenuEntry(
+        _("Purchase orders"),
+        "purchase-order-list",
+        "parts.view_purchaseorder",
+        icon="truck",
+        more=True,
+    ),
+    MenuEntry(
+        _("Stocktakes"), "stocktake-list", "parts.view_stocktake", icon="clipboard-check", more=True
+    ),
+    MenuEntry(
+        _("Transfers"), "transfer-list", "parts.view_transfer", icon="arrow-left-right", more=True
+    ),
+    MenuEntry(
+        _("Parts reports"), "parts-reports", "parts.view_report", icon="bar-chart", more=True
+    ),
     MenuEntry(_("Dealers"), "dealer-list", "org.view_dealer", icon="shop"),
     MenuEntry(_("Staff"), "staff-list", "org.view_user", icon="people", more=True),
     MenuEntry(_("Audit trail"), "audit-list", "core.view_auditlog", icon="journal-text", more=True),

@@ -119,12 +119,44 @@ _CATALOGUE_ADMIN = {
     "crm.change_segmentrule",
 }
 
+# Parts: everyone who quotes or plans work sees the catalogue and what is in stock.
+_PARTS_LOOKUP = {"parts.view_part", "parts.view_stockitem", "parts.view_warehouse"}
+_PARTS_READ = _PARTS_LOOKUP | {
+    "parts.view_stockmove",
+    "parts.view_reservation",
+    "parts.view_purchaseorder",
+    "parts.view_stocktake",
+    "parts.view_transfer",
+    "parts.view_report",
+}
+# The parts clerk runs the store: receipts, issues, counts, transfers, reorder points.
+_PARTS_CLERK = _PARTS_READ | {
+    "parts.change_stockitem",
+    "parts.issue_stockitem",
+    "parts.add_reservation",
+    "parts.change_reservation",
+    "parts.add_purchaseorder",
+    "parts.change_purchaseorder",
+    "parts.receive_purchaseorder",
+    "parts.add_stocktake",
+    "parts.count_stocktake",
+    "parts.add_transfer",
+    "parts.change_transfer",
+    "parts.change_warehouse",
+    "parts.export_report",
+}
+# Approving stock write-offs and giving parts to another dealer is the manager's call.
+_PARTS_APPROVE = {"parts.adjust_stockitem", "parts.approve_stocktake", "parts.approve_transfer"}
+_PARTS_CATALOGUE = {"parts.add_part", "parts.change_part"}
+
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.SERVICE_ADVISOR: frozenset(_STAFF | _KEEP_RECORDS),
-    Role.TECHNICIAN: frozenset(_STAFF),
-    Role.FOREMAN: frozenset(_STAFF | {"org.view_user"}),
+    Role.SERVICE_ADVISOR: frozenset(
+        _STAFF | _KEEP_RECORDS | _PARTS_LOOKUP | {"parts.add_reservation", "parts.view_reservation"}
+    ),
+    Role.TECHNICIAN: frozenset(_STAFF | _PARTS_LOOKUP),
+    Role.FOREMAN: frozenset(_STAFF | _PARTS_LOOKUP | {"org.view_user"}),
     Role.QC_INSPECTOR: frozenset(_STAFF),
-    Role.PARTS_CLERK: frozenset(_STAFF),
+    Role.PARTS_CLERK: frozenset(_STAFF | _PARTS_CLERK),
     Role.CASHIER: frozenset(_STAFF | _CONTACT),
     Role.DCRC_AGENT: frozenset(_STAFF | _CONTACT | {"crm.change_customer"}),
     Role.DCRC_MANAGER: frozenset(
@@ -132,17 +164,28 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _CONTACT
         | {"org.view_user", "crm.change_customer", "crm.merge_customer", "crm.export_customer"}
     ),
-    Role.SERVICE_MANAGER: frozenset(_SUPERVISE | _CRM_MANAGE | {"crm.reveal_customer"}),
-    Role.DEALER_ADMIN: frozenset(_ADMIN | _CRM_MANAGE | {"crm.reveal_customer"}),
-    Role.REGION_MANAGER: frozenset(_SUPERVISE | _CONTACT | {"crm.export_customer"}),
+    Role.SERVICE_MANAGER: frozenset(
+        _SUPERVISE | _CRM_MANAGE | _PARTS_CLERK | _PARTS_APPROVE | {"crm.reveal_customer"}
+    ),
+    Role.DEALER_ADMIN: frozenset(
+        _ADMIN | _CRM_MANAGE | _PARTS_READ | {"parts.change_warehouse", "crm.reveal_customer"}
+    ),
+    Role.REGION_MANAGER: frozenset(
+        _SUPERVISE | _CONTACT | _PARTS_READ | {"crm.export_customer", "parts.export_report"}
+    ),
     Role.CS_AGENT: frozenset(_STAFF | _KEEP_RECORDS | {"crm.merge_customer"}),
     Role.COMPLAINT_SPECIALIST: frozenset(_STAFF | _CONTACT | {"crm.reveal_customer"}),
-    Role.TECH_SUPPORT: frozenset(_STAFF),
+    Role.TECH_SUPPORT: frozenset(_STAFF | _PARTS_LOOKUP),
     Role.LEGAL: frozenset(_STAFF | {"crm.reveal_customer"}),
     Role.MARKETING_PR: frozenset(_STAFF),
-    Role.ANALYST: frozenset(_SUPERVISE),
+    Role.ANALYST: frozenset(_SUPERVISE | _PARTS_READ | {"parts.export_report"}),
     Role.OEM_ADMIN: frozenset(
-        _ADMIN | _CRM_MANAGE | _CATALOGUE_ADMIN | {"org.change_region", "crm.reveal_customer"}
+        _ADMIN
+        | _CRM_MANAGE
+        | _CATALOGUE_ADMIN
+        | _PARTS_READ
+        | _PARTS_CATALOGUE
+        | {"org.change_region", "crm.reveal_customer", "parts.export_report"}
     ),
 }
 
@@ -186,6 +229,33 @@ PERMISSION_LABELS = {
     "crm.view_servicevisit": _("See service visit history"),
     "crm.view_segmentrule": _("See the segmentation thresholds"),
     "crm.change_segmentrule": _("Change the segmentation thresholds"),
+    "parts.view_part": _("Look up parts, prices and VIN fitment"),
+    "parts.add_part": _("Add parts to the catalogue"),
+    "parts.change_part": _("Edit parts, prices, supersession and fitment"),
+    "parts.view_warehouse": _("See warehouses and bins"),
+    "parts.change_warehouse": _("Set up warehouses and bins"),
+    "parts.view_stockitem": _("See stock: on hand, reserved, available"),
+    "parts.change_stockitem": _("Set reorder points and default bins; move stock between bins"),
+    "parts.issue_stockitem": _("Issue parts and take returns"),
+    "parts.adjust_stockitem": _("Adjust stock by hand (write-offs and finds)"),
+    "parts.view_stockmove": _("Read the stock ledger"),
+    "parts.view_reservation": _("See reservations"),
+    "parts.add_reservation": _("Reserve parts for a document"),
+    "parts.change_reservation": _("Release reservations"),
+    "parts.view_purchaseorder": _("See purchase orders and receipts"),
+    "parts.add_purchaseorder": _("Write purchase orders"),
+    "parts.change_purchaseorder": _("Submit and cancel purchase orders"),
+    "parts.receive_purchaseorder": _("Receive goods against purchase orders"),
+    "parts.view_stocktake": _("See stocktakes"),
+    "parts.add_stocktake": _("Start stocktakes"),
+    "parts.count_stocktake": _("Enter stocktake counts"),
+    "parts.approve_stocktake": _("Approve stocktake variances"),
+    "parts.view_transfer": _("See transfers"),
+    "parts.add_transfer": _("Request transfers"),
+    "parts.change_transfer": _("Ship, receive and cancel transfers"),
+    "parts.approve_transfer": _("Approve transfers to another dealer"),
+    "parts.view_report": _("See parts reports"),
+    "parts.export_report": _("Export parts reports to Excel"),
 }
 
 
