@@ -29,6 +29,11 @@ app.conf.beat_schedule = {
         "task": "aftersales.parts.tasks.expire_reservations",
         "schedule": RESERVATION_SECONDS,
     },
+    # idempotency keys of write requests past their week, 03:20 local time
+    "core-idempotency": {
+        "task": "aftersales.core.tasks.purge_idempotency_keys",
+        "schedule": crontab(hour=3, minute=20),
+    },
     # uploaded import files and error reports past their retention, 03:10 local time
     "crm-import-files": {
         "task": "aftersales.crm.tasks.purge_import_files",

@@ -53,6 +53,9 @@ def _demo_pii_key():
     return path.read_text().strip()
 
 
+# Idempotency keys of write requests are remembered this many days (core/idempotency.py).
+IDEMPOTENCY_DAYS = int(os.environ.get("IDEMPOTENCY_DAYS", "7"))
+
 # Uploaded import files and their error reports are deleted this many days after the
 # import finished (aftersales/crm/imports.py purge_old_import_files, a nightly job).
 CRM_IMPORT_FILE_DAYS = int(os.environ.get("CRM_IMPORT_FILE_DAYS", "30"))
@@ -286,6 +289,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # several documents have a "status" field; name each choice set after its document
+    "ENUM_NAME_OVERRIDES": {
+        "PurchaseOrderStatusEnum": "aftersales.parts.choices.PurchaseOrderStatus",
+        "StocktakeStatusEnum": "aftersales.parts.choices.StocktakeStatus",
+        "TransferStatusEnum": "aftersales.parts.choices.TransferStatus",
+        "ReservationStatusEnum": "aftersales.parts.choices.ReservationStatus",
+        "ImportStatusEnum": "aftersales.crm.choices.ImportStatus",
+        "OutboxStatusEnum": "aftersales.core.models.OutboxStatus",
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -113,6 +113,26 @@ class NumberSequence(models.Model):
         return f"{self.doc_type} {self.year}: {self.last_value}"
 
 
+class IdempotencyKey(models.Model):
+    """A client's key for one write request (the API's ``Idempotency-Key`` header, a form's
+    hidden key): the first request with it acts and records what it made; a retry, even a
+    concurrent one, gets that record back instead of acting again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=60)  # the action, e.g. "parts.transfer_request"
+    key = models.CharField(max_length=100)
+    result_id = models.BigIntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="core_idempotency_key")
+        ]
+
+    def __str__(self):
+        return f"{self.scope}:{self.key}"
+
+
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to send")  # not yet tried, or waiting for a retry
     SENDING = "sending", _("Sending")  # claimed by a runner

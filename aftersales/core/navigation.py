@@ -50,7 +50,7 @@ MENU: list[MenuEntry] = [
         _("Transfers"), "transfer-list", "parts.view_transfer", icon="arrow-left-right", more=True
     ),
     MenuEntry(
-        _("Parts reports"), "parts-reports", "parts.view_report", icon="bar-chart", more=True
+        _("Parts reports"), "parts-reports", "parts.view_stockmove", icon="bar-chart", more=True
     ),
     MenuEntry(_("Dealers"), "dealer-list", "org.view_dealer", icon="shop"),
     MenuEntry(_("Staff"), "staff-list", "org.view_user", icon="people", more=True),

@@ -20,3 +20,10 @@ def drain_outbox():
     with audit_channel(AuditChannel.JOB):
         outbox_release_stuck()
         return outbox_drain()
+
+
+@shared_task(name="aftersales.core.tasks.purge_idempotency_keys")
+def purge_idempotency_keys():
+    from aftersales.core.idempotency import purge_old_keys
+
+    return purge_old_keys()

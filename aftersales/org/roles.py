@@ -127,7 +127,6 @@ _PARTS_READ = _PARTS_LOOKUP | {
     "parts.view_purchaseorder",
     "parts.view_stocktake",
     "parts.view_transfer",
-    "parts.view_report",
 }
 # The parts clerk runs the store: receipts, issues, counts, transfers, reorder points.
 _PARTS_CLERK = _PARTS_READ | {
@@ -143,7 +142,7 @@ _PARTS_CLERK = _PARTS_READ | {
     "parts.add_transfer",
     "parts.change_transfer",
     "parts.change_warehouse",
-    "parts.export_report",
+    "parts.export_stockmove",
 }
 # Approving stock write-offs and giving parts to another dealer is the manager's call.
 _PARTS_APPROVE = {"parts.adjust_stockitem", "parts.approve_stocktake", "parts.approve_transfer"}
@@ -171,21 +170,21 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         _ADMIN | _CRM_MANAGE | _PARTS_READ | {"parts.change_warehouse", "crm.reveal_customer"}
     ),
     Role.REGION_MANAGER: frozenset(
-        _SUPERVISE | _CONTACT | _PARTS_READ | {"crm.export_customer", "parts.export_report"}
+        _SUPERVISE | _CONTACT | _PARTS_READ | {"crm.export_customer", "parts.export_stockmove"}
     ),
     Role.CS_AGENT: frozenset(_STAFF | _KEEP_RECORDS | {"crm.merge_customer"}),
     Role.COMPLAINT_SPECIALIST: frozenset(_STAFF | _CONTACT | {"crm.reveal_customer"}),
     Role.TECH_SUPPORT: frozenset(_STAFF | _PARTS_LOOKUP),
     Role.LEGAL: frozenset(_STAFF | {"crm.reveal_customer"}),
     Role.MARKETING_PR: frozenset(_STAFF),
-    Role.ANALYST: frozenset(_SUPERVISE | _PARTS_READ | {"parts.export_report"}),
+    Role.ANALYST: frozenset(_SUPERVISE | _PARTS_READ),
     Role.OEM_ADMIN: frozenset(
         _ADMIN
         | _CRM_MANAGE
         | _CATALOGUE_ADMIN
         | _PARTS_READ
         | _PARTS_CATALOGUE
-        | {"org.change_region", "crm.reveal_customer", "parts.export_report"}
+        | {"org.change_region", "crm.reveal_customer", "parts.export_stockmove"}
     ),
 }
 
@@ -238,7 +237,7 @@ PERMISSION_LABELS = {
     "parts.change_stockitem": _("Set reorder points and default bins; move stock between bins"),
     "parts.issue_stockitem": _("Issue parts and take returns"),
     "parts.adjust_stockitem": _("Adjust stock by hand (write-offs and finds)"),
-    "parts.view_stockmove": _("Read the stock ledger"),
+    "parts.view_stockmove": _("Read the stock ledger and the parts reports"),
     "parts.view_reservation": _("See reservations"),
     "parts.add_reservation": _("Reserve parts for a document"),
     "parts.change_reservation": _("Release reservations"),
@@ -254,8 +253,7 @@ PERMISSION_LABELS = {
     "parts.add_transfer": _("Request transfers"),
     "parts.change_transfer": _("Ship, receive and cancel transfers"),
     "parts.approve_transfer": _("Approve transfers to another dealer"),
-    "parts.view_report": _("See parts reports"),
-    "parts.export_report": _("Export parts reports to Excel"),
+    "parts.export_stockmove": _("Export parts reports to Excel"),
 }
 
 

@@ -159,6 +159,12 @@ def test_language_switch_to_english_changes_the_navigation(client, org):
         "import-list": "Imports",
         "vehicle-model-list": "Vehicle catalogue",
         "segment-rule": "Segment rules",
+        "part-lookup": "Parts",
+        "stock-list": "Stock",
+        "purchase-order-list": "Purchase orders",
+        "stocktake-list": "Stocktakes",
+        "transfer-list": "Transfers",
+        "parts-reports": "Parts reports",
         "dealer-list": "Dealers",
         "staff-list": "Staff",
         "audit-list": "Audit trail",
@@ -167,8 +173,8 @@ def test_language_switch_to_english_changes_the_navigation(client, org):
 
 
 def test_navigation_hides_entries_the_user_has_no_permission_for(client, org):
-    # given a technician, who may see dealers, customers and vehicles but not staff or the
-    # audit trail, nor merge, import or segmentation
+    # given a technician, who may see dealers, customers, vehicles, parts and stock but not
+    # staff or the audit trail, nor merge, import, segmentation, purchasing or reports
     client.force_login(org["bj01-tech"])
     # when they open home
     entries = nav(client.get(reverse("home")))
@@ -178,6 +184,8 @@ def test_navigation_hides_entries_the_user_has_no_permission_for(client, org):
         "customer-list",
         "vehicle-list",
         "vehicle-model-list",
+        "part-lookup",
+        "stock-list",
         "dealer-list",
     ]
     # and opening a hidden page directly is refused
