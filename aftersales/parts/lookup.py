@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Window
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils.translation import gettext as _
 
 from aftersales.core.access import user_has_perm
 from aftersales.core.errors import NotFound, PermissionDenied, ValidationFailed
-from aftersales.parts.models import Fitment, Part
+from aftersales.parts.models import Fitment, Part, PartCategory
 
 VIEW_PART = "parts.view_part"
 MAX_CHAIN = 50  # a supersession chain longer than this is a data error; stop following it
@@ -281,24 +281,6 @@ def resolve_vin(vin: str) -> VinDecode:
     return VinDecode(vin, "decoded", model, variant, year, candidates=of_year)
 
 
-def fitment_condition(decode: VinDecode) -> Q:
-    """The fitments that apply to a resolved VIN: variant-specific ones of its variant (or
-    of the variants a decoded VIN may be), and model-wide ones of its model, within their
-    model-year range when they have one. Apply it through ``fitments_for`` (which
-    defines ``variant_key``). A variant's fitment must name that variant's model (the
-    admin enforces it)."""
-    variant_ids = [decode.variant.pk] if decode.variant else [v.pk for v in decode.candidates]
-    # A variant's fitment names the variant's model too, so the model picks the rows (the
-    # (vehicle_model, part) index) and the variant test is an expression no planner mistakes
-    # for an index condition (``variant IS NULL`` matches most of the table: SQLite, not
-    # knowing that, read every model-wide fitment through the variant index).
-    cond = Q(vehicle_model_id=decode.vehicle_model.pk) & Q(variant_key__in=[0, *variant_ids])
-    if decode.year:
-        cond &= Q(year_from__isnull=True) | Q(year_from__lte=decode.year)
-        cond &= Q(year_to__isnull=True) | Q(year_to__gte=decode.year)
-    return cond
-
-
 @dataclass
 class FitmentResult:
     decode: VinDecode
@@ -322,29 +304,13 @@ def parts_for_vin(
     parts from ``offset``; ``count`` is the total."""
     _check_access(user)
     decode = resolve_vin(vin)
-    fitting = fitments_for(decode).values("part_id")
-    match = Q(pk__in=fitting)
-    if universal:
-        match |= Q(universal=True)
-    rows = Part.objects.filter(match, active=True)
-    if category:
-        rows = rows.filter(category_id=getattr(category, "pk", category))
-    q = str(q or "").strip()
-    if q:
-        key = number_key(q)
-        rows = rows.filter(
-            Q(number__startswith=key) | Q(name__icontains=q) | Q(name_en__icontains=q)
-        )
-    # one query: the database sorts the fitting parts (a VIN fits some thousands), returns
-    # the page, and counts them all in the same pass (a window over the whole result)
     limit = max(1, min(int(limit), 500))
     offset = max(int(offset), 0)
-    keys = list(
-        rows.annotate(total=Window(Count("pk")))
-        .order_by("category__code", "number")
-        .values_list("pk", "total")[offset : offset + limit]
-    )
-    count = keys[0][1] if keys else (rows.count() if offset else 0)
+    keys = _fitting_keys(decode, q, category, universal, limit, offset)
+    if keys:
+        count = keys[0][1]
+    else:  # past the end (or nothing fits): count without a page
+        count = len(_fitting_keys(decode, q, category, universal, 10**6, 0)) if offset else 0
     order = {pk: n for n, (pk, _total) in enumerate(keys)}
     page = sorted(
         Part.objects.select_related("category", "superseded_by").filter(pk__in=list(order)),
@@ -354,11 +320,60 @@ def parts_for_vin(
     return FitmentResult(decode, count, page)
 
 
-def fitments_for(decode: VinDecode):
-    """The Fitment rows that apply to a resolved VIN."""
-    return Fitment.objects.alias(variant_key=Coalesce("variant_id", 0)).filter(
-        fitment_condition(decode)
+def _fitting_keys(decode, q, category, universal, limit, offset) -> list[tuple[int, int]]:
+    """(part id, total) of one page of the active parts fitting a resolved VIN, by category
+    code then number, in one statement: the database sorts the ~2,000 fitting parts of a
+    car, pages them and counts them in the same pass. Written in SQL (the same on SQLite
+    and PostgreSQL) because building the equivalent ORM query cost more than running it
+    (bench/parts_lookup.py).
+
+    A fitment applies when it names the VIN's variant (or one of the variants a decoded VIN
+    may be) or no variant, within its model-year range when it has one. A variant's
+    fitment names the variant's model too, so the model picks the rows (the covering
+    ``(vehicle_model, part)`` index) and the variant test is an expression no planner
+    mistakes for an index condition (``variant IS NULL`` matches most of the table:
+    SQLite, not knowing that, read every model-wide fitment through the variant index)."""
+    variant_ids = [decode.variant.pk] if decode.variant else [v.pk for v in decode.candidates]
+    fits = [
+        "f.vehicle_model_id = %s",
+        f"COALESCE(f.variant_id, 0) IN ({', '.join(['%s'] * (len(variant_ids) + 1))})",
+    ]
+    params: list = [decode.vehicle_model.pk, 0, *variant_ids]
+    if decode.year:
+        fits += [
+            "(f.year_from IS NULL OR f.year_from <= %s)",
+            "(f.year_to IS NULL OR f.year_to >= %s)",
+        ]
+        params += [decode.year, decode.year]
+    match = f"p.id IN (SELECT f.part_id FROM {Fitment._meta.db_table} f WHERE {' AND '.join(fits)})"
+    if universal:
+        match = f"({match} OR p.universal)"
+    where = ["p.active", match]
+    if category:
+        where.append("p.category_id = %s")
+        params.append(int(getattr(category, "pk", category)))
+    q = str(q or "").strip()
+    if q:
+        # a number start, or a part of either name (LIKE's wildcards in q taken literally)
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        either = [
+            "UPPER(p.name) LIKE UPPER(%s) ESCAPE '\\'",
+            "UPPER(p.name_en) LIKE UPPER(%s) ESCAPE '\\'",
+        ]
+        params += [like, like]
+        key = number_key(q).replace("\\", "").replace("%", "").replace("_", "")
+        if key:
+            either.append("p.number LIKE %s")
+            params.append(key + "%")
+        where.append(f"({' OR '.join(either)})")
+    sql = (
+        f"SELECT p.id, COUNT(*) OVER () FROM {Part._meta.db_table} p "
+        f"JOIN {PartCategory._meta.db_table} c ON c.id = p.category_id "
+        f"WHERE {' AND '.join(where)} ORDER BY c.code, p.number LIMIT %s OFFSET %s"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit, offset])
+        return cursor.fetchall()
 
 
 # ---------------------------------------------------------------- stock beside the catalogue

@@ -243,3 +243,26 @@ def test_available_stock_is_the_users_dealer_only(demo_org, sa):
     assert lookup.available_by_part(demo_org["sh01-sa"], [part.pk]) == {part.pk: 11}
     nobody = User.objects.create(username="no-stock")
     assert lookup.available_by_part(nobody, [part.pk]) is None
+
+
+def test_fitting_parts_are_paged_by_category_then_number_with_the_total(sa, catalogue):
+    # given five parts of two categories fitting a model, one named with LIKE wildcards
+    model = catalogue["E6-520-2024"].vehicle_model
+    brakes, filters = make_category("BRAKE", "制动"), make_category("FILTER", "滤清器")
+    for number, category, name in [
+        ("F-2", filters, "滤芯 100%"),
+        ("B-2", brakes, "刹车片_后"),
+        ("F-1", filters, "滤芯"),
+        ("B-1", brakes, "刹车片"),
+        ("B-3", brakes, "刹车盘"),
+    ]:
+        _fit(make_part(number=number, name=name, category=category), model=model)
+    vin = valid_vin("LXEE6E52", 2024)
+    # when the list is read two at a time
+    pages = [lookup.parts_for_vin(sa, vin, limit=2, offset=n) for n in (0, 2, 4, 6)]
+    # then the pages follow category code then number, and each knows the total
+    assert [_numbers(p) for p in pages] == [["B-1", "B-2"], ["B-3", "F-1"], ["F-2"], []]
+    assert [p.count for p in pages] == [5, 5, 5, 5]
+    # and a % or _ typed in the box is a character, not a wildcard
+    assert _numbers(lookup.parts_for_vin(sa, vin, q="100%")) == ["F-2"]
+    assert _numbers(lookup.parts_for_vin(sa, vin, q="片_")) == ["B-2"]
