@@ -86,6 +86,11 @@ def transfer_request(*, actor, from_warehouse, to_warehouse, lines, note="") -> 
         if not end.active:
             raise ValidationFailed(_("Warehouse %(code)s is closed.") % {"code": end.code})
     between = from_warehouse.dealer_id != to_warehouse.dealer_id
+    if between and from_warehouse.dealer.region_id != to_warehouse.dealer.region_id:
+        raise ValidationFailed(
+            _("Parts are transferred only between dealers of one region."),
+            fields={"from_warehouse": [_("A warehouse of another region.")]},
+        )
     # the receiving side asks; within one dealer that is the same dealer
     _require(actor, "parts.add_transfer", to_warehouse.dealer)
     if not between:

@@ -348,8 +348,16 @@ class TransferRequestView(PermissionPage, View):
         targets = Warehouse.objects.filter(
             active=True, dealer_id__in=_dealers(request.user, "parts.add_transfer")
         ).select_related("dealer")
-        # parts may be asked of any dealer's warehouse (the sender approves)
-        sources = Warehouse.objects.filter(active=True).select_related("dealer")
+        # parts may be asked of any warehouse of a dealer in the same region (the sender
+        # approves); other regions' warehouses are not listed
+        sources = (
+            Warehouse.objects.filter(
+                active=True,
+                dealer__region__dealers__in=_dealers(request.user, "parts.add_transfer"),
+            )
+            .select_related("dealer")
+            .distinct()
+        )
         return TransferRequestForm(data, sources=sources, targets=targets)
 
     def _render(self, request, form, rows):

@@ -491,8 +491,13 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Counting
         payload = TransferRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        # the source may be another dealer's warehouse: any active one may be asked
-        source = Warehouse.objects.filter(pk=data["from_warehouse"], active=True).first()
+        # the source may be another dealer's warehouse of the region (the service checks
+        # the region; the sending dealer approves)
+        source = (
+            Warehouse.objects.filter(pk=data["from_warehouse"], active=True)
+            .select_related("dealer")
+            .first()
+        )
         target = (
             Warehouse.objects.restrict(request.user, "view").filter(pk=data["to_warehouse"]).first()
         )

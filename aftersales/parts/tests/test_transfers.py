@@ -373,3 +373,24 @@ def test_pages_list_tabs_request_and_act(client, net, django_assert_max_num_quer
         client.get(reverse("transfer-list"))
     client.force_login(net["sh_clerk"])
     assert client.get(reverse("transfer-detail", kwargs={"pk": transfer.pk})).status_code == 404
+
+
+def test_a_dealer_cannot_ask_a_dealer_of_another_region(net, client):
+    sh = Dealer.objects.get(code="SH01")  # region EAST; BJ01 and TJ01 are NORTH
+    sh_main = make_warehouse(dealer=sh, code="MAIN", bins=("S-01",))
+    stock_up(warehouse=sh_main, part=net["oil"], quantity=5)
+    # when BJ01 asks SH01 for parts, it is refused and nothing is created
+    with pytest.raises(ValidationFailed) as refused:
+        transfer_request(
+            actor=net["bj_clerk"],
+            from_warehouse=sh_main,
+            to_warehouse=net["bj_main"],
+            lines=[(net["oil"], 1)],
+        )
+    assert "from_warehouse" in refused.value.fields
+    assert not Transfer.objects.exists()
+    # and the request page offers the region's warehouses only
+    client.force_login(net["bj_clerk"])
+    form = client.get(reverse("transfer-request")).context["form"]
+    offered = {w.dealer.code for w in form.fields["from_warehouse"].queryset}
+    assert offered == {"BJ01", "TJ01"}
