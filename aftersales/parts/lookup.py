@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils.translation import gettext as _
 
@@ -119,10 +118,11 @@ def superseded_parts(part: Part) -> list[Part]:
     return out
 
 
-def annotate_replacements(parts: list[Part]) -> list[Part]:
+def annotate_replacements(parts: list[Part], known_parts=()) -> list[Part]:
     """Set ``part.replacement`` (the current part, or ``None``) on each part, with one
-    query per chain step whatever the number of parts."""
-    known = {p.pk: p for p in parts}
+    query per chain step whatever the number of parts; ``known_parts`` (parts of the
+    chains already read) are not read again."""
+    known = {p.pk: p for p in (*known_parts, *parts)}
     pending = {p.superseded_by_id for p in parts if p.superseded_by_id} - set(known)
     for _step in range(MAX_CHAIN):
         if not pending:
@@ -306,25 +306,23 @@ def parts_for_vin(
     decode = resolve_vin(vin)
     limit = max(1, min(int(limit), 500))
     offset = max(int(offset), 0)
-    keys = _fitting_keys(decode, q, category, universal, limit, offset)
-    if keys:
-        count = keys[0][1]
-    else:  # past the end (or nothing fits): count without a page
-        count = len(_fitting_keys(decode, q, category, universal, 10**6, 0)) if offset else 0
-    order = {pk: n for n, (pk, _total) in enumerate(keys)}
-    page = sorted(
-        Part.objects.select_related("category", "superseded_by").filter(pk__in=list(order)),
-        key=lambda part: order[part.pk],
-    )
-    annotate_replacements(page)
+    page = _fitting_page(decode, q, category, universal, limit, offset)
+    if page:
+        count = page[0].total
+    elif offset:  # past the end: count without a page
+        count = len(_fitting_page(decode, q, category, universal, 10**6, 0))
+    else:
+        count = 0
+    annotate_replacements(page, [part.superseded_by for part in page if part.superseded_by_id])
     return FitmentResult(decode, count, page)
 
 
-def _fitting_keys(decode, q, category, universal, limit, offset) -> list[tuple[int, int]]:
-    """(part id, total) of one page of the active parts fitting a resolved VIN, by category
-    code then number, in one statement: the database sorts the ~2,000 fitting parts of a
-    car, pages them and counts them in the same pass. Written in SQL (the same on SQLite
-    and PostgreSQL) because building the equivalent ORM query cost more than running it
+def _fitting_page(decode, q, category, universal, limit, offset) -> list[Part]:
+    """One page of the active parts fitting a resolved VIN, by category code then number,
+    with their category and superseding part, each with ``total`` (how many fit), in one
+    statement: the database sorts the ~2,000 fitting parts of a car, pages and counts them
+    in the same pass, then reads the page's rows. Written in SQL (the same on SQLite and
+    PostgreSQL) because building the equivalent ORM queries cost more than running them
     (bench/parts_lookup.py).
 
     A fitment applies when it names the VIN's variant (or one of the variants a decoded VIN
@@ -366,14 +364,31 @@ def _fitting_keys(decode, q, category, universal, limit, offset) -> list[tuple[i
             either.append("p.number LIKE %s")
             params.append(key + "%")
         where.append(f"({' OR '.join(either)})")
+    parts, categories = Part._meta.db_table, PartCategory._meta.db_table
     sql = (
-        f"SELECT p.id, COUNT(*) OVER () FROM {Part._meta.db_table} p "
-        f"JOIN {PartCategory._meta.db_table} c ON c.id = p.category_id "
-        f"WHERE {' AND '.join(where)} ORDER BY c.code, p.number LIMIT %s OFFSET %s"
+        f"WITH page AS (SELECT p.id, c.code AS sort_code, COUNT(*) OVER () AS total "
+        f"FROM {parts} p JOIN {categories} c ON c.id = p.category_id "
+        f"WHERE {' AND '.join(where)} ORDER BY c.code, p.number LIMIT %s OFFSET %s) "
+        f"SELECT p.*, page.total, c.code AS c_code, c.name AS c_name, c.name_en AS c_name_en, "
+        f"s.number AS s_number, s.name AS s_name, s.name_en AS s_name_en, "
+        f"s.superseded_by_id AS s_next "
+        f"FROM page JOIN {parts} p ON p.id = page.id JOIN {categories} c ON c.id = p.category_id "
+        f"LEFT JOIN {parts} s ON s.id = p.superseded_by_id ORDER BY page.sort_code, p.number"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit, offset])
-        return cursor.fetchall()
+    page = list(Part.objects.raw(sql, [*params, limit, offset]))
+    for part in page:
+        part.category = PartCategory(
+            id=part.category_id, code=part.c_code, name=part.c_name, name_en=part.c_name_en
+        )
+        if part.superseded_by_id:
+            part.superseded_by = Part(
+                id=part.superseded_by_id,
+                number=part.s_number,
+                name=part.s_name,
+                name_en=part.s_name_en,
+                superseded_by_id=part.s_next,
+            )
+    return page
 
 
 # ---------------------------------------------------------------- stock beside the catalogue
