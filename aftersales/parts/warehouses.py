@@ -41,14 +41,16 @@ def _code(value: str, field: str = "code") -> str:
     return value
 
 
-def _key(idempotency_key: str) -> str:
+def _key(idempotency_key: str, actor) -> str:
+    """The client's key, made the actor's own: two users sending the same key must not
+    get each other's bookings back (another dealer's, possibly)."""
     value = (idempotency_key or "").strip()
     if not KEY_RE.match(value):
         raise ValidationFailed(
             _("The request needs an idempotency key of 8 to 64 letters, digits or '-'."),
             fields={"idempotency_key": [_("Missing or not valid.")]},
         )
-    return value
+    return f"{actor.pk if actor is not None else 0}:{value}"
 
 
 # ---------------------------------------------------------------- warehouses and bins
@@ -208,7 +210,7 @@ def stock_issue(
 ):
     """A counter issue (parts sold or handed out without a repair order)."""
     _require(actor, "parts.issue_stockitem", warehouse.dealer)
-    key = _key(idempotency_key)
+    key = _key(idempotency_key, actor)
     _bin_in(warehouse, bin)
     reason = _reason(reason, required=False)
     with transaction.atomic():
@@ -230,7 +232,7 @@ def stock_return(
 ):
     """Units come back to the shelf (a counter sale returned), at today's average cost."""
     _require(actor, "parts.issue_stockitem", warehouse.dealer)
-    key = _key(idempotency_key)
+    key = _key(idempotency_key, actor)
     _bin_in(warehouse, bin)
     reason = _reason(reason, required=False)
     with transaction.atomic():
@@ -252,7 +254,7 @@ def stock_adjust(*, actor, warehouse, part, quantity, bin=None, reason: str, ide
     """A manual correction (damaged, found, lost), signed, with a reason; needs
     parts.adjust_stockitem (the service manager)."""
     _require(actor, "parts.adjust_stockitem", warehouse.dealer)
-    key = _key(idempotency_key)
+    key = _key(idempotency_key, actor)
     _bin_in(warehouse, bin)
     reason = _reason(reason, required=True)
     amount = stock.qty(quantity)
@@ -279,7 +281,7 @@ def stock_relocate(*, actor, item: StockItem, from_bin, to_bin, quantity, idempo
     two RELOCATION movements: first +q into the new bin, then −q out of the old one, so
     the move never counts against reserved units nor dips the available quantity."""
     _require(actor, "parts.change_stockitem", item.warehouse.dealer)
-    key = _key(idempotency_key)
+    key = _key(idempotency_key, actor)
     if from_bin is None or to_bin is None:
         raise ValidationFailed(
             _("Name the bin to take from and the bin to put into."),
@@ -348,7 +350,7 @@ def reservation_create(
     """Hold stock for a document. Refused with the available quantity when short; the
     shortage is then recorded for the fill rate."""
     _require(actor, "parts.add_reservation", warehouse.dealer)
-    key = f"reserve:{_key(idempotency_key)}"
+    key = f"reserve:{_key(idempotency_key, actor)}"
     doc_type = (doc_type or "").strip()[:20]
     if not doc_type:
         raise ValidationFailed(

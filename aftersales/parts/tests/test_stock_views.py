@@ -79,6 +79,25 @@ def test_a_retried_issue_with_the_same_key_books_once(org, shelf):
     assert ledger_mismatches(org["BJ01"]) == []
 
 
+def test_the_same_key_from_another_user_is_another_booking(org, shelf):
+    # given BJ01's clerk issued with a key, and SH01's clerk happens to send the same key
+    warehouse, part, item = shelf
+    sh_warehouse = make_warehouse(dealer=org["SH01"], bins=("S-01",))
+    stock_up(warehouse=sh_warehouse, part=part, quantity=5, bin=bin_of(sh_warehouse, "S-01"))
+    mine = warehouses.stock_issue(
+        actor=org["bj01-parts"], warehouse=warehouse, part=part, quantity=2,
+        idempotency_key="same-key-0001",
+    )  # fmt: skip
+    theirs = warehouses.stock_issue(
+        actor=org["sh01-parts"], warehouse=sh_warehouse, part=part, quantity=1,
+        idempotency_key="same-key-0001",
+    )  # fmt: skip
+    # then each got their own booking: neither sees nor reuses the other dealer's
+    assert {m.dealer_id for m in mine} == {org["BJ01"].pk}
+    assert {m.dealer_id for m in theirs} == {org["SH01"].pk}
+    assert theirs[0].quantity == Decimal("-1")
+
+
 def test_return_puts_units_back_at_the_average_cost(org, shelf):
     warehouse, part, item = shelf
     moves = warehouses.stock_return(
@@ -244,7 +263,7 @@ def test_a_short_reservation_is_refused_and_recorded_for_the_fill_rate(org, shel
         )
     item.refresh_from_db()
     assert item.reserved == 0
-    demand = PartDemand.objects.get(key="reserve:reserve-short")
+    demand = PartDemand.objects.get(key=f"reserve:{org['bj01-parts'].pk}:reserve-short")
     assert demand.served is False and demand.available == Decimal("10")
 
 
