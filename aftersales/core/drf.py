@@ -37,3 +37,38 @@ class FilterBackend(DjangoFilterBackend):
         ):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+class ActionPermission(permissions.BasePermission):
+    """The user must hold, somewhere, the permission the view names for this action
+    (``view.required_permission()``); rows are then scoped to where they hold it."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        return user_has_perm(user, view.required_permission())
+
+
+class ScopedByActionMixin:
+    """For model viewsets: the permission verb of each action (``action_verbs`` names
+    those that need more than view for reads or change for writes) and the rows scoped
+    with ``restrict`` for that verb."""
+
+    permission_classes = [ActionPermission]
+    action_verbs: dict[str, str] = {}
+
+    def permission_verb(self) -> str:
+        verb = self.action_verbs.get(self.action)
+        if verb:
+            return verb
+        return "view" if self.request.method in permissions.SAFE_METHODS else "change"
+
+    def required_permission(self) -> str:
+        return permission_name(self.queryset.model, self.permission_verb())
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return queryset.none()
+        return queryset.restrict(self.request.user, self.permission_verb())

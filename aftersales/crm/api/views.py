@@ -20,13 +20,12 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
-from aftersales.core.access import permission_name, user_has_perm
-from aftersales.core.drf import FilterBackend
+from aftersales.core.drf import ActionPermission, FilterBackend, ScopedByActionMixin
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.crm import selectors, services
 from aftersales.crm.api.serializers import (
@@ -75,40 +74,12 @@ INVALID = OpenApiResponse(ERROR, description="Invalid input; `fields` says what 
 TIMELINE_PAGE_MAX = 200
 
 
-class ActionPermission(permissions.BasePermission):
-    """The user must hold, somewhere, the permission the view names for this action;
-    rows are then scoped to where they hold it (``restrict``)."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return user_has_perm(user, view.required_permission())
-
-
-class CrmViewSet(viewsets.GenericViewSet):
+class CrmViewSet(ScopedByActionMixin, viewsets.GenericViewSet):
     """Base of the model-backed CRM viewsets. ``action_verbs`` names the permission verb of
     actions that need more than view (reads) or change (writes)."""
 
-    permission_classes = [ActionPermission]
     # no DRF ?search=: customers have ?q=, vehicles exact-identifier filters
     filter_backends = [FilterBackend, OrderingFilter]
-    action_verbs: dict[str, str] = {}
-
-    def permission_verb(self) -> str:
-        verb = self.action_verbs.get(self.action)
-        if verb:
-            return verb
-        return "view" if self.request.method in permissions.SAFE_METHODS else "change"
-
-    def required_permission(self) -> str:
-        return permission_name(self.queryset.model, self.permission_verb())
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if getattr(self, "swagger_fake_view", False):
-            return queryset.none()
-        return queryset.restrict(self.request.user, self.permission_verb())
 
     def filter_queryset(self, queryset):
         if self.detail:  # list filters do not apply to one record

@@ -18,11 +18,11 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aftersales.core.access import permission_name, user_has_perm
+from aftersales.core.drf import ScopedByActionMixin
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.idempotency import clean_key, once
 from aftersales.parts import stocktake as services
@@ -49,32 +49,8 @@ IDEMPOTENCY = OpenApiParameter(
 )
 
 
-class ActionPermission(permissions.BasePermission):
-    def has_permission(self, request, view):
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return user_has_perm(user, view.required_permission())
-
-
-class CountingViewSet(viewsets.GenericViewSet):
-    permission_classes = [ActionPermission]
-    action_verbs: dict[str, str] = {}
-
-    def permission_verb(self) -> str:
-        verb = self.action_verbs.get(self.action)
-        if verb:
-            return verb
-        return "view" if self.request.method in permissions.SAFE_METHODS else "change"
-
-    def required_permission(self) -> str:
-        return permission_name(self.queryset.model, self.permission_verb())
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if getattr(self, "swagger_fake_view", False):
-            return queryset.none()
-        return queryset.restrict(self.request.user, self.permission_verb())
+class CountingViewSet(ScopedByActionMixin, viewsets.GenericViewSet):
+    """Stocktake and transfer viewsets: permission per action, rows scoped."""
 
 
 def idempotent(request, scope: str, run, model):

@@ -25,7 +25,8 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aftersales.core.access import permission_name, user_has_perm
+from aftersales.core.access import user_has_perm
+from aftersales.core.drf import ActionPermission, ScopedByActionMixin
 from aftersales.core.errors import PermissionDenied, ValidationFailed
 from aftersales.parts import reports, selectors, warehouses
 from aftersales.parts.choices import MoveKind, ReservationStatus
@@ -48,33 +49,7 @@ IDEMPOTENCY = OpenApiParameter(
 )
 
 
-class ActionPermission(permissions.BasePermission):
-    def has_permission(self, request, view):
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return user_has_perm(user, view.required_permission())
-
-
-class StockViewSet(viewsets.GenericViewSet):
-    permission_classes = [ActionPermission]
-    action_verbs: dict[str, str] = {}
-
-    def permission_verb(self) -> str:
-        verb = self.action_verbs.get(self.action)
-        if verb:
-            return verb
-        return "view" if self.request.method in permissions.SAFE_METHODS else "change"
-
-    def required_permission(self) -> str:
-        return permission_name(self.queryset.model, self.permission_verb())
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if getattr(self, "swagger_fake_view", False):
-            return queryset.none()
-        return queryset.restrict(self.request.user, self.permission_verb())
-
+class StockViewSet(ScopedByActionMixin, viewsets.GenericViewSet):
     def paginated(self, rows, serializer_class):
         page = self.paginate_queryset(rows)
         data = serializer_class(page, many=True, context=self.get_serializer_context()).data
