@@ -102,6 +102,14 @@ def allowed_at(actor, permission: str, *, dealer=None) -> bool:
     return dealer is not None and dealer.pk in scope.dealer_ids
 
 
+def require_at(actor, permission: str, *, dealer=None) -> None:
+    """``allowed_at`` or refuse: raises PermissionDenied (403)."""
+    if not allowed_at(actor, permission, dealer=dealer):
+        from aftersales.core.errors import PermissionDenied
+
+        raise PermissionDenied()
+
+
 def permission_name(model, action: str) -> str:
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 

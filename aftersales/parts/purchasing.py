@@ -18,9 +18,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.core.access import allowed_at
+from aftersales.core.access import require_at
 from aftersales.core.audit import audit_create, audit_event, audit_update, snapshot
-from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
+from aftersales.core.errors import Conflict, ValidationFailed
 from aftersales.core.models import AuditAction
 from aftersales.core.numbering import next_number
 from aftersales.parts.choices import (
@@ -60,8 +60,7 @@ def current_part(part: Part) -> Part:
 def _require(actor, permission: str, dealer_id: int):
     from aftersales.org.models import Dealer
 
-    if actor is not None and not allowed_at(actor, permission, dealer=Dealer(pk=dealer_id)):
-        raise PermissionDenied()
+    require_at(actor, permission, dealer=Dealer(pk=dealer_id))
 
 
 def _locked(order: PurchaseOrder) -> PurchaseOrder:

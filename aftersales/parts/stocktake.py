@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersales.core.access import allowed_at
+from aftersales.core.access import require_at
 from aftersales.core.audit import audit_create, audit_event
-from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
+from aftersales.core.errors import Conflict, ValidationFailed
 from aftersales.core.models import AuditAction
 from aftersales.core.numbering import next_number
 from aftersales.parts import stock
@@ -41,11 +41,6 @@ from aftersales.parts.models import (
 )
 
 OPEN = (StocktakeStatus.COUNTING, StocktakeStatus.REVIEW)
-
-
-def _require(actor, permission, dealer):
-    if not allowed_at(actor, permission, dealer=dealer):
-        raise PermissionDenied()
 
 
 def _last_move_id() -> int:
@@ -107,7 +102,7 @@ def _lock_items(item_ids):
 def stocktake_start(*, actor, warehouse, bins=None, blind=True, note="") -> Stocktake:
     """Take the count sheet of a warehouse (or of some of its bins): one line per part and
     bin that has a stock row there, expecting the bin's on-hand now."""
-    _require(actor, "parts.add_stocktake", warehouse.dealer)
+    require_at(actor, "parts.add_stocktake", dealer=warehouse.dealer)
     warehouse = Warehouse.objects.select_for_update().select_related("dealer").get(pk=warehouse.pk)
     if not warehouse.active:
         raise ValidationFailed(_("This warehouse is closed."))
@@ -185,7 +180,7 @@ def stocktake_count(*, actor, stocktake, bin, part, counted=None, add=None) -> S
     """Record what is on the shelf: ``counted`` sets the line's count (the last count
     wins), ``add`` adds to it (a scanned unit). A part found in a bin that is not on the
     sheet gets a line expecting 0."""
-    _require(actor, "parts.count_stocktake", stocktake.dealer)
+    require_at(actor, "parts.count_stocktake", dealer=stocktake.dealer)
     stocktake = _lock(stocktake)
     if stocktake.status != StocktakeStatus.COUNTING:
         raise Conflict(
@@ -243,7 +238,7 @@ def stocktake_count(*, actor, stocktake, bin, part, counted=None, add=None) -> S
 def stocktake_submit(*, actor, stocktake, uncounted_as_zero=False) -> Stocktake:
     """Counting finished → review. Lines never counted are refused, unless
     ``uncounted_as_zero``: then they count as found empty (and say so in the audit)."""
-    _require(actor, "parts.count_stocktake", stocktake.dealer)
+    require_at(actor, "parts.count_stocktake", dealer=stocktake.dealer)
     stocktake = _lock(stocktake)
     if stocktake.status == StocktakeStatus.COUNTING:
         missing = stocktake.lines.filter(counted__isnull=True)
@@ -278,13 +273,13 @@ def stocktake_submit(*, actor, stocktake, uncounted_as_zero=False) -> Stocktake:
 
 @transaction.atomic
 def stocktake_reopen(*, actor, stocktake) -> Stocktake:
-    _require(actor, "parts.count_stocktake", stocktake.dealer)
+    require_at(actor, "parts.count_stocktake", dealer=stocktake.dealer)
     return _move_to(_lock(stocktake), StocktakeStatus.COUNTING, actor=actor)
 
 
 @transaction.atomic
 def stocktake_cancel(*, actor, stocktake) -> Stocktake:
-    _require(actor, "parts.add_stocktake", stocktake.dealer)
+    require_at(actor, "parts.add_stocktake", dealer=stocktake.dealer)
     return _move_to(_lock(stocktake), StocktakeStatus.CANCELLED, actor=actor)
 
 
@@ -336,7 +331,7 @@ def _per_line_sums(lines) -> dict[int, Decimal]:
 def stocktake_approve(*, actor, stocktake) -> Stocktake:
     """Review → approved: post each line's variance to the ledger (kind ``stocktake``) in
     its bin. A loss larger than what the bin holds now is refused, naming the line."""
-    _require(actor, "parts.approve_stocktake", stocktake.dealer)
+    require_at(actor, "parts.approve_stocktake", dealer=stocktake.dealer)
     stocktake = _lock(stocktake)
     if StocktakeStatus.APPROVED not in STOCKTAKE_TRANSITIONS[StocktakeStatus(stocktake.status)]:
         return _move_to(stocktake, StocktakeStatus.APPROVED, actor=actor)  # raises the 409

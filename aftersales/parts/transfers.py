@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from aftersales.core.access import allowed_at
+from aftersales.core.access import allowed_at, require_at
 from aftersales.core.audit import audit_create, audit_event
 from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
 from aftersales.core.models import AuditAction
@@ -30,11 +30,6 @@ _TARGET_VERB = {
     TransferStatus.RECEIVED: gettext_lazy("received"),
     TransferStatus.CANCELLED: gettext_lazy("cancelled"),
 }
-
-
-def _require(actor, permission, dealer):
-    if not allowed_at(actor, permission, dealer=dealer):
-        raise PermissionDenied()
 
 
 def _lock(transfer) -> Transfer:
@@ -92,9 +87,9 @@ def transfer_request(*, actor, from_warehouse, to_warehouse, lines, note="") -> 
             fields={"from_warehouse": [_("A warehouse of another region.")]},
         )
     # the receiving side asks; within one dealer that is the same dealer
-    _require(actor, "parts.add_transfer", to_warehouse.dealer)
+    require_at(actor, "parts.add_transfer", dealer=to_warehouse.dealer)
     if not between:
-        _require(actor, "parts.add_transfer", from_warehouse.dealer)
+        require_at(actor, "parts.add_transfer", dealer=from_warehouse.dealer)
     wanted: dict = {}
     for part, quantity in lines or []:
         amount = stock.positive(quantity)
@@ -127,7 +122,7 @@ def transfer_request(*, actor, from_warehouse, to_warehouse, lines, note="") -> 
 def transfer_approve(*, actor, transfer) -> Transfer:
     """The sending dealer agrees to give the parts (availability is checked at shipping)."""
     transfer = _lock(transfer)
-    _require(actor, "parts.approve_transfer", transfer.from_dealer)
+    require_at(actor, "parts.approve_transfer", dealer=transfer.from_dealer)
     return _move_to(
         transfer, TransferStatus.APPROVED, actor=actor, decided_by=actor, decided_at=timezone.now()
     )
@@ -136,7 +131,7 @@ def transfer_approve(*, actor, transfer) -> Transfer:
 @transaction.atomic
 def transfer_reject(*, actor, transfer, reason="") -> Transfer:
     transfer = _lock(transfer)
-    _require(actor, "parts.approve_transfer", transfer.from_dealer)
+    require_at(actor, "parts.approve_transfer", dealer=transfer.from_dealer)
     if reason:
         transfer.note = (f"{transfer.note} / {reason}" if transfer.note else reason)[:200]
     return _move_to(
@@ -184,7 +179,7 @@ def transfer_ship(*, actor, transfer) -> Transfer:
     """Send the parts: every line leaves the source at its average cost and is in transit
     to the destination. Short stock on any line refuses the whole shipment."""
     transfer = _lock(transfer)
-    _require(actor, "parts.change_transfer", transfer.from_dealer)
+    require_at(actor, "parts.change_transfer", dealer=transfer.from_dealer)
     _check(transfer, TransferStatus.IN_TRANSIT)
     lines = list(transfer.lines.select_related("part"))
     items = _items(transfer, lines)
@@ -212,7 +207,7 @@ def transfer_receive(*, actor, transfer, bins=None) -> Transfer:
     """Book the arrived parts into the destination at the cost they left with. ``bins``
     maps a line (or its id) to the bin it goes to; others go to the item's default bin."""
     transfer = _lock(transfer)
-    _require(actor, "parts.change_transfer", transfer.to_dealer)
+    require_at(actor, "parts.change_transfer", dealer=transfer.to_dealer)
     _check(transfer, TransferStatus.RECEIVED)
     chosen = {getattr(k, "pk", k): v for k, v in (bins or {}).items()}
     lines = list(transfer.lines.select_related("part"))

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import ListView
 
-from aftersales.core.access import user_has_perm, user_scope
+from aftersales.core.access import allowed_at, user_has_perm, user_scope
 from aftersales.core.errors import ServiceError
 from aftersales.parts import labels, reports, selectors, warehouses
 from aftersales.parts.forms_stock import (
@@ -365,7 +365,7 @@ def _warehouse_page(request, warehouse, bin_form=None, status=200):
             "bins": bins,
             "bin_form": bin_form or BinAddForm(),
             "can_change": user_has_perm(request.user, "parts.change_warehouse")
-            and warehouses.allowed_at(
+            and allowed_at(
                 request.user, "parts.change_warehouse", dealer=warehouse.dealer
             ),
         },
@@ -439,7 +439,7 @@ class BinDeactivateView(PermissionPage, View):
         bin_ = get_object_or_404(
             selectors.bins(request.user).select_related("warehouse__dealer"), pk=pk
         )
-        if not warehouses.allowed_at(
+        if not allowed_at(
             request.user, "parts.change_warehouse", dealer=bin_.warehouse.dealer
         ):
             raise Http404

@@ -12,9 +12,9 @@ import re
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from aftersales.core.access import allowed_at
+from aftersales.core.access import require_at
 from aftersales.core.audit import audit_create, audit_event, audit_update, snapshot
-from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
+from aftersales.core.errors import Conflict, ValidationFailed
 from aftersales.core.models import AuditAction
 from aftersales.parts import stock
 from aftersales.parts.choices import MoveKind, ReservationStatus
@@ -24,11 +24,6 @@ CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,19}$")
 MAX_BULK_BINS = 500
 KEY_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,64}$")
 MANUAL_DOC = "manual"
-
-
-def _require(actor, permission: str, dealer) -> None:
-    if not allowed_at(actor, permission, dealer=dealer):
-        raise PermissionDenied()
 
 
 def _code(value: str, field: str = "code") -> str:
@@ -58,7 +53,7 @@ def _key(idempotency_key: str, actor) -> str:
 
 @transaction.atomic
 def warehouse_create(*, actor, dealer, code: str, name: str) -> Warehouse:
-    _require(actor, "parts.change_warehouse", dealer)
+    require_at(actor, "parts.change_warehouse", dealer=dealer)
     code = _code(code)
     name = (name or "").strip()
     if not name:
@@ -77,7 +72,7 @@ def warehouse_create(*, actor, dealer, code: str, name: str) -> Warehouse:
 
 @transaction.atomic
 def warehouse_update(*, actor, warehouse: Warehouse, name=None, active=None) -> Warehouse:
-    _require(actor, "parts.change_warehouse", warehouse.dealer)
+    require_at(actor, "parts.change_warehouse", dealer=warehouse.dealer)
     warehouse = Warehouse.objects.select_for_update().get(pk=warehouse.pk)
     before = snapshot(warehouse)
     if name is not None:
@@ -137,7 +132,7 @@ def expand_bin_codes(spec: str) -> list[str]:
 def bin_create(*, actor, warehouse: Warehouse, code: str) -> list[Bin]:
     """Create one bin or a range of them (``A-01-01..A-01-10``). Codes that exist already
     are refused together: nothing is created."""
-    _require(actor, "parts.change_warehouse", warehouse.dealer)
+    require_at(actor, "parts.change_warehouse", dealer=warehouse.dealer)
     codes = expand_bin_codes(code)
     taken = sorted(
         Bin.objects.filter(warehouse=warehouse, code__in=codes).values_list("code", flat=True)
@@ -164,7 +159,7 @@ def bin_create(*, actor, warehouse: Warehouse, code: str) -> list[Bin]:
 @transaction.atomic
 def bin_deactivate(*, actor, bin: Bin) -> Bin:
     """Take a bin out of use; only an empty bin may go."""
-    _require(actor, "parts.change_warehouse", bin.warehouse.dealer)
+    require_at(actor, "parts.change_warehouse", dealer=bin.warehouse.dealer)
     bin_ = Bin.objects.select_for_update().get(pk=bin.pk)
     held = BinStock.objects.filter(bin=bin_, on_hand__gt=0).exists()
     if held:
@@ -209,7 +204,7 @@ def stock_issue(
     *, actor, warehouse, part, quantity, bin=None, reason: str = "", idempotency_key: str
 ):
     """A counter issue (parts sold or handed out without a repair order)."""
-    _require(actor, "parts.issue_stockitem", warehouse.dealer)
+    require_at(actor, "parts.issue_stockitem", dealer=warehouse.dealer)
     key = _key(idempotency_key, actor)
     _bin_in(warehouse, bin)
     reason = _reason(reason, required=False)
@@ -231,7 +226,7 @@ def stock_return(
     *, actor, warehouse, part, quantity, bin=None, reason: str = "", idempotency_key: str
 ):
     """Units come back to the shelf (a counter sale returned), at today's average cost."""
-    _require(actor, "parts.issue_stockitem", warehouse.dealer)
+    require_at(actor, "parts.issue_stockitem", dealer=warehouse.dealer)
     key = _key(idempotency_key, actor)
     _bin_in(warehouse, bin)
     reason = _reason(reason, required=False)
@@ -253,7 +248,7 @@ def stock_return(
 def stock_adjust(*, actor, warehouse, part, quantity, bin=None, reason: str, idempotency_key: str):
     """A manual correction (damaged, found, lost), signed, with a reason; needs
     parts.adjust_stockitem (the service manager)."""
-    _require(actor, "parts.adjust_stockitem", warehouse.dealer)
+    require_at(actor, "parts.adjust_stockitem", dealer=warehouse.dealer)
     key = _key(idempotency_key, actor)
     _bin_in(warehouse, bin)
     reason = _reason(reason, required=True)
@@ -280,7 +275,7 @@ def stock_relocate(*, actor, item: StockItem, from_bin, to_bin, quantity, idempo
     """Move units of a stock item from one bin to another (on-hand unchanged). Booked as
     two RELOCATION movements: first +q into the new bin, then −q out of the old one, so
     the move never counts against reserved units nor dips the available quantity."""
-    _require(actor, "parts.change_stockitem", item.warehouse.dealer)
+    require_at(actor, "parts.change_stockitem", dealer=item.warehouse.dealer)
     key = _key(idempotency_key, actor)
     if from_bin is None or to_bin is None:
         raise ValidationFailed(
@@ -349,7 +344,7 @@ def reservation_create(
 ) -> Reservation:
     """Hold stock for a document. Refused with the available quantity when short; the
     shortage is then recorded for the fill rate."""
-    _require(actor, "parts.add_reservation", warehouse.dealer)
+    require_at(actor, "parts.add_reservation", dealer=warehouse.dealer)
     key = f"reserve:{_key(idempotency_key, actor)}"
     doc_type = (doc_type or "").strip()[:20]
     if not doc_type:
@@ -374,7 +369,7 @@ def reservation_create(
 
 
 def reservation_release(*, actor, reservation: Reservation) -> Reservation:
-    _require(actor, "parts.change_reservation", reservation.item.warehouse.dealer)
+    require_at(actor, "parts.change_reservation", dealer=reservation.item.warehouse.dealer)
     if reservation.status != ReservationStatus.ACTIVE:
         return reservation
     with transaction.atomic():
