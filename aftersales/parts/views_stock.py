@@ -365,9 +365,7 @@ def _warehouse_page(request, warehouse, bin_form=None, status=200):
             "bins": bins,
             "bin_form": bin_form or BinAddForm(),
             "can_change": user_has_perm(request.user, "parts.change_warehouse")
-            and allowed_at(
-                request.user, "parts.change_warehouse", dealer=warehouse.dealer
-            ),
+            and allowed_at(request.user, "parts.change_warehouse", dealer=warehouse.dealer),
         },
         status=status,
     )
@@ -439,9 +437,7 @@ class BinDeactivateView(PermissionPage, View):
         bin_ = get_object_or_404(
             selectors.bins(request.user).select_related("warehouse__dealer"), pk=pk
         )
-        if not allowed_at(
-            request.user, "parts.change_warehouse", dealer=bin_.warehouse.dealer
-        ):
+        if not allowed_at(request.user, "parts.change_warehouse", dealer=bin_.warehouse.dealer):
             raise Http404
         try:
             warehouses.bin_deactivate(actor=request.user, bin=bin_)
