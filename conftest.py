@@ -12,6 +12,13 @@ def _axes_reset(settings):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded files (photos, signatures, import files) land in the test's own folder,
+    # not in var/media.
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def demo_org(db):
     """The demo organisation: 3 regions, 6 dealers, a user per role per unit."""

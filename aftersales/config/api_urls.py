@@ -23,6 +23,13 @@ for module in (
     "aftersales.parts.api.stock",
     "aftersales.parts.api.purchasing",
     "aftersales.parts.api.counting",
+    "aftersales.workorders.api.orders",
+    "aftersales.workorders.api.catalogue",
+    "aftersales.workorders.api.reception",
+    "aftersales.workorders.api.estimate",
+    "aftersales.workorders.api.workshop",
+    "aftersales.workorders.api.quality",
+    "aftersales.workorders.api.printing",
 ):
     import_module(module).register(router)
 

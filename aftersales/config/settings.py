@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "aftersales.catalogue",
     "aftersales.crm",
     "aftersales.parts",
+    "aftersales.workorders",
 ]
 
 MIDDLEWARE = [
@@ -250,6 +251,9 @@ SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID", "")
 SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET", "")
 SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
 SMS_TEMPLATE_REGISTRATION = os.environ.get("SMS_TEMPLATE_REGISTRATION", "")
+# "your car is ready" (repair orders); with the aliyun backend an unset template makes that
+# message fail in the outbox (shown there), not the start-up
+SMS_TEMPLATE_VEHICLE_READY = os.environ.get("SMS_TEMPLATE_VEHICLE_READY", "")
 if SMS_BACKEND not in {"console", "aliyun"} and "." not in SMS_BACKEND:
     raise ImproperlyConfigured("SMS_BACKEND must be 'console', 'aliyun' or a dotted path")
 if SMS_BACKEND == "aliyun" and not (

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("aftersales.catalogue.urls")),
     path("", include("aftersales.crm.urls")),
     path("", include("aftersales.parts.urls")),
+    path("", include("aftersales.workorders.urls")),
 ]

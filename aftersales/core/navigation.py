@@ -21,6 +21,21 @@ class MenuEntry:
 
 
 MENU: list[MenuEntry] = [
+    MenuEntry(
+        _("Repair orders"),
+        "repair-order-list",
+        "workorders.view_repairorder",
+        icon="card-checklist",
+    ),
+    MenuEntry(
+        _("New repair order"), "repair-order-new", "workorders.add_repairorder", icon="plus-circle"
+    ),
+    MenuEntry(
+        _("Workshop board"), "workshop-board", "workorders.dispatch_repairorder", icon="kanban"
+    ),
+    MenuEntry(_("My jobs"), "my-jobs", "workorders.work_repairorder", icon="stopwatch"),
+    MenuEntry(_("QC queue"), "qc-queue", "workorders.inspect_repairorder", icon="patch-check"),
+    MenuEntry(_("Follow-up calls"), "follow-up-list", "workorders.view_followup", icon="telephone"),
     MenuEntry(_("Reception lookup"), "reception", "crm.view_vehicle", icon="upc-scan"),
     MenuEntry(_("Customers"), "customer-list", "crm.view_customer", icon="person-vcard"),
     MenuEntry(_("Vehicles"), "vehicle-list", "crm.view_vehicle", icon="car-front"),
@@ -51,6 +66,27 @@ MENU: list[MenuEntry] = [
     ),
     MenuEntry(
         _("Parts reports"), "parts-reports", "parts.view_stockmove", icon="bar-chart", more=True
+    ),
+    MenuEntry(
+        _("Labour operations"),
+        "labour-operation-list",
+        "workorders.view_labouroperation",
+        icon="tools",
+        more=True,
+    ),
+    MenuEntry(
+        _("Maintenance packages"),
+        "package-list",
+        "workorders.view_maintenancepackage",
+        icon="box-seam",
+        more=True,
+    ),
+    MenuEntry(
+        _("Workshop set-up"),
+        "workshop-setup",
+        "workorders.view_labourrate",
+        icon="sliders2",
+        more=True,
     ),
     MenuEntry(_("Dealers"), "dealer-list", "org.view_dealer", icon="shop"),
     MenuEntry(_("Staff"), "staff-list", "org.view_user", icon="people", more=True),

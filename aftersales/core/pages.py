@@ -32,3 +32,16 @@ class RestrictedListView(RestrictedPageMixin, ListView):
 
 class RestrictedDetailView(RestrictedPageMixin, DetailView):
     pass
+
+
+class PermissionPage(LoginRequiredMixin):
+    """A page that needs ``permission`` somewhere (the rows it shows are scoped by the
+    view itself): anonymous users go to the login page, others without it get 403."""
+
+    permission = ""
+    raise_exception = False
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not user_has_perm(request.user, self.permission):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)

@@ -148,43 +148,138 @@ _PARTS_CLERK = _PARTS_READ | {
 _PARTS_APPROVE = {"parts.adjust_stockitem", "parts.approve_stocktake", "parts.approve_transfer"}
 _PARTS_CATALOGUE = {"parts.add_part", "parts.change_part"}
 
+# Service visits: everyone in the workshop reads the orders and the labour catalogue.
+_RO_READ = {
+    "workorders.view_repairorder",
+    "workorders.view_labouroperation",
+    "workorders.view_maintenancepackage",
+    "workorders.view_labourrate",
+    "workorders.view_workshopbay",
+}
+# The service advisor receives the car, writes the estimate, records the customer's
+# decisions and hands the car back.
+_RO_ADVISE = _RO_READ | {
+    "workorders.add_repairorder",
+    "workorders.change_repairorder",
+    "workorders.authorize_repairorder",
+    "workorders.deliver_repairorder",
+    "workorders.cancel_repairorder",
+}
+_FOLLOW_UP = {"workorders.view_followup", "workorders.change_followup"}
+# The dealer's own set-up: labour rates, bays, follow-up and comeback settings.
+_RO_SETUP = {
+    "workorders.change_labourrate",
+    "workorders.add_workshopbay",
+    "workorders.change_workshopbay",
+    "workorders.view_servicesettings",
+    "workorders.change_servicesettings",
+}
+_RO_CATALOGUE = {
+    "workorders.add_labouroperation",
+    "workorders.change_labouroperation",
+    "workorders.add_maintenancepackage",
+    "workorders.change_maintenancepackage",
+}
+
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SERVICE_ADVISOR: frozenset(
-        _STAFF | _KEEP_RECORDS | _PARTS_LOOKUP | {"parts.add_reservation", "parts.view_reservation"}
+        _STAFF
+        | _KEEP_RECORDS
+        | _PARTS_LOOKUP
+        | _RO_ADVISE
+        | {"parts.add_reservation", "parts.view_reservation", "parts.change_reservation"}
     ),
-    Role.TECHNICIAN: frozenset(_STAFF | _PARTS_LOOKUP),
-    Role.FOREMAN: frozenset(_STAFF | _PARTS_LOOKUP | {"org.view_user"}),
-    Role.QC_INSPECTOR: frozenset(_STAFF),
-    Role.PARTS_CLERK: frozenset(_STAFF | _PARTS_CLERK),
-    Role.CASHIER: frozenset(_STAFF | _CONTACT),
-    Role.DCRC_AGENT: frozenset(_STAFF | _CONTACT | {"crm.change_customer"}),
+    Role.TECHNICIAN: frozenset(_STAFF | _PARTS_LOOKUP | _RO_READ | {"workorders.work_repairorder"}),
+    Role.FOREMAN: frozenset(
+        _STAFF
+        | _PARTS_LOOKUP
+        | _RO_READ
+        | {"org.view_user", "workorders.dispatch_repairorder", "workorders.work_repairorder"}
+    ),
+    Role.QC_INSPECTOR: frozenset(_STAFF | _RO_READ | {"workorders.inspect_repairorder"}),
+    Role.PARTS_CLERK: frozenset(_STAFF | _PARTS_CLERK | {"workorders.view_repairorder"}),
+    Role.CASHIER: frozenset(
+        _STAFF | _CONTACT | {"workorders.view_repairorder", "workorders.close_repairorder"}
+    ),
+    Role.DCRC_AGENT: frozenset(
+        _STAFF | _CONTACT | _FOLLOW_UP | {"crm.change_customer", "workorders.view_repairorder"}
+    ),
     Role.DCRC_MANAGER: frozenset(
         _STAFF
         | _CONTACT
-        | {"org.view_user", "crm.change_customer", "crm.merge_customer", "crm.export_customer"}
+        | _FOLLOW_UP
+        | {
+            "org.view_user",
+            "crm.change_customer",
+            "crm.merge_customer",
+            "crm.export_customer",
+            "workorders.view_repairorder",
+            "workorders.view_servicesettings",
+        }
     ),
     Role.SERVICE_MANAGER: frozenset(
-        _SUPERVISE | _CRM_MANAGE | _PARTS_CLERK | _PARTS_APPROVE | {"crm.reveal_customer"}
+        _SUPERVISE
+        | _CRM_MANAGE
+        | _PARTS_CLERK
+        | _PARTS_APPROVE
+        | _RO_ADVISE
+        | _RO_SETUP
+        | {
+            "crm.reveal_customer",
+            "workorders.dispatch_repairorder",
+            "workorders.view_followup",
+        }
     ),
     Role.DEALER_ADMIN: frozenset(
-        _ADMIN | _CRM_MANAGE | _PARTS_READ | {"parts.change_warehouse", "crm.reveal_customer"}
+        _ADMIN
+        | _CRM_MANAGE
+        | _PARTS_READ
+        | _RO_READ
+        | _RO_SETUP
+        | {"parts.change_warehouse", "crm.reveal_customer"}
     ),
     Role.REGION_MANAGER: frozenset(
-        _SUPERVISE | _CONTACT | _PARTS_READ | {"crm.export_customer", "parts.export_stockmove"}
+        _SUPERVISE
+        | _CONTACT
+        | _PARTS_READ
+        | _RO_READ
+        | {
+            "crm.export_customer",
+            "parts.export_stockmove",
+            "workorders.view_followup",
+            "workorders.view_servicesettings",
+        }
     ),
-    Role.CS_AGENT: frozenset(_STAFF | _KEEP_RECORDS | {"crm.merge_customer"}),
-    Role.COMPLAINT_SPECIALIST: frozenset(_STAFF | _CONTACT | {"crm.reveal_customer"}),
-    Role.TECH_SUPPORT: frozenset(_STAFF | _PARTS_LOOKUP),
+    Role.CS_AGENT: frozenset(
+        _STAFF | _KEEP_RECORDS | {"crm.merge_customer", "workorders.view_repairorder"}
+    ),
+    Role.COMPLAINT_SPECIALIST: frozenset(
+        _STAFF | _CONTACT | {"crm.reveal_customer", "workorders.view_repairorder"}
+    ),
+    Role.TECH_SUPPORT: frozenset(_STAFF | _PARTS_LOOKUP | _RO_READ),
     Role.LEGAL: frozenset(_STAFF | {"crm.reveal_customer"}),
     Role.MARKETING_PR: frozenset(_STAFF),
-    Role.ANALYST: frozenset(_SUPERVISE | _PARTS_READ),
+    Role.ANALYST: frozenset(
+        _SUPERVISE
+        | _PARTS_READ
+        | _RO_READ
+        | {"workorders.view_followup", "workorders.view_servicesettings"}
+    ),
     Role.OEM_ADMIN: frozenset(
         _ADMIN
         | _CRM_MANAGE
         | _CATALOGUE_ADMIN
         | _PARTS_READ
         | _PARTS_CATALOGUE
-        | {"org.change_region", "crm.reveal_customer", "parts.export_stockmove"}
+        | _RO_READ
+        | _RO_CATALOGUE
+        | {
+            "org.change_region",
+            "crm.reveal_customer",
+            "parts.export_stockmove",
+            "workorders.view_followup",
+            "workorders.view_servicesettings",
+        }
     ),
 }
 
@@ -254,6 +349,31 @@ PERMISSION_LABELS = {
     "parts.change_transfer": _("Ship, receive and cancel transfers"),
     "parts.approve_transfer": _("Approve transfers to another dealer"),
     "parts.export_stockmove": _("Export parts reports to Excel"),
+    "workorders.view_repairorder": _("See repair orders, their lines, jobs and timeline"),
+    "workorders.add_repairorder": _("Receive vehicles and open repair orders"),
+    "workorders.change_repairorder": _("Write estimates and edit open repair orders"),
+    "workorders.authorize_repairorder": _("Record the customer's signature and decisions"),
+    "workorders.dispatch_repairorder": _("Dispatch jobs to technicians and bays"),
+    "workorders.work_repairorder": _("Clock on and off jobs; technician self-check"),
+    "workorders.inspect_repairorder": _("Inspect finished work (QC)"),
+    "workorders.deliver_repairorder": _("Hand vehicles back to customers"),
+    "workorders.close_repairorder": _("Close settled repair orders"),
+    "workorders.cancel_repairorder": _("Cancel repair orders before work starts"),
+    "workorders.view_labouroperation": _("See labour operations and standard hours"),
+    "workorders.add_labouroperation": _("Add labour operations"),
+    "workorders.change_labouroperation": _("Edit labour operations and standard hours"),
+    "workorders.view_maintenancepackage": _("See maintenance packages"),
+    "workorders.add_maintenancepackage": _("Add maintenance packages"),
+    "workorders.change_maintenancepackage": _("Edit maintenance packages"),
+    "workorders.view_labourrate": _("See labour rates"),
+    "workorders.change_labourrate": _("Set the dealer's labour rates"),
+    "workorders.view_workshopbay": _("See work bays"),
+    "workorders.add_workshopbay": _("Add work bays"),
+    "workorders.change_workshopbay": _("Edit work bays"),
+    "workorders.view_servicesettings": _("See follow-up and comeback settings"),
+    "workorders.change_servicesettings": _("Change follow-up and comeback settings"),
+    "workorders.view_followup": _("See follow-up calls and their scores"),
+    "workorders.change_followup": _("Make follow-up calls and record the answers"),
 }
 
 

@@ -204,7 +204,7 @@ def _plan(models, variants):
     model_codes = sorted(models)
     parts = []
     for item, (cat, zh, en, unit, price, wear, months, scope) in enumerate(TEMPLATES):
-        if scope == "all":
+        if scope in ("all", "universal"):  # fluids and the like: one number fits every car
             targets = [(None, None, "")]
         elif scope == "engine":
             targets = [
@@ -247,7 +247,7 @@ def _plan(models, variants):
                 "warranty_months": months if not wear else 0,
                 "warranty_km": 0 if wear or not months else (months // 12) * 50_000,
                 "wear_part": bool(wear),
-                "universal": scope == "all",
+                "universal": scope in ("all", "universal"),
                 "barcode": ean13(f"69{rng.randrange(10**10):010d}")
                 if rng.random() < 0.7
                 else number,

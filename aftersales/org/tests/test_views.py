@@ -152,6 +152,7 @@ def test_language_switch_to_english_changes_the_navigation(client, org):
     page = client.get(reverse("dealer-list"))
     assert '<html lang="en">' in page.content.decode()
     assert nav(page) == {
+        "repair-order-list": "Repair orders",
         "reception": "Reception lookup",
         "customer-list": "Customers",
         "vehicle-list": "Vehicles",
@@ -165,6 +166,9 @@ def test_language_switch_to_english_changes_the_navigation(client, org):
         "stocktake-list": "Stocktakes",
         "transfer-list": "Transfers",
         "parts-reports": "Parts reports",
+        "labour-operation-list": "Labour operations",
+        "package-list": "Maintenance packages",
+        "workshop-setup": "Workshop set-up",
         "dealer-list": "Dealers",
         "staff-list": "Staff",
         "audit-list": "Audit trail",
@@ -180,6 +184,8 @@ def test_navigation_hides_entries_the_user_has_no_permission_for(client, org):
     entries = nav(client.get(reverse("home")))
     # then only what they may use is offered
     assert list(entries) == [
+        "repair-order-list",
+        "my-jobs",
         "reception",
         "customer-list",
         "vehicle-list",
@@ -187,6 +193,9 @@ def test_navigation_hides_entries_the_user_has_no_permission_for(client, org):
         "part-lookup",
         "stock-list",
         "dealer-list",
+        "labour-operation-list",
+        "package-list",
+        "workshop-setup",
     ]
     # and opening a hidden page directly is refused
     assert client.get(reverse("staff-list")).status_code == 403

@@ -7,9 +7,18 @@ from aftersales.core.models import AuditChannel
 from aftersales.crm.demo import load_crm_demo
 from aftersales.org.demo import DEMO_PASSWORD, demo_logins, load_org_demo
 from aftersales.parts.demo import load_parts_demo
+from aftersales.workorders.demo import load_workorders_demo
+from aftersales.workorders.demo_catalogue import load_workorders_catalogue_demo
 
 # Each later issue appends its loader here; each must be idempotent and bulk.
-DEMO_STEPS = [load_org_demo, load_catalogue_demo, load_crm_demo, load_parts_demo]
+DEMO_STEPS = [
+    load_org_demo,
+    load_catalogue_demo,
+    load_crm_demo,
+    load_parts_demo,
+    load_workorders_catalogue_demo,
+    load_workorders_demo,
+]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,214 @@
+"""The demo repair orders: every status, data consistent with each status, idempotent,
+fast."""
+
+import time
+
+import pytest
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from aftersales.core.models import NumberSequence
+from aftersales.workorders.choices import (
+    Approval,
+    CheckKind,
+    EventKind,
+    FollowUpStatus,
+    JobStatus,
+    LineKind,
+    ROStatus,
+)
+from aftersales.workorders.models import (
+    ClockEntry,
+    FollowUp,
+    LabourOperation,
+    LabourRate,
+    MaintenancePackage,
+    QualityCheck,
+    RepairOrder,
+    RepairOrderEvent,
+    RepairOrderLine,
+    ServiceSettings,
+    WorkshopBay,
+)
+
+S = ROStatus
+SIGNED = {
+    S.APPROVED,
+    S.IN_PROGRESS,
+    S.WAITING_PARTS,
+    S.PAUSED,
+    S.SELF_CHECKED,
+    S.QC_PASSED,
+    S.QC_FAILED,
+    S.REWORK,
+    S.READY,
+    S.DELIVERED,
+    S.CLOSED,
+}
+STARTED = SIGNED - {S.APPROVED}
+MODELS = (RepairOrder, RepairOrderLine, RepairOrderEvent, ClockEntry, QualityCheck, FollowUp)
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The whole demo, loaded once for this module inside a transaction that is rolled
+    back afterwards (each test runs in a savepoint of it)."""
+    from django.db import transaction
+
+    from aftersales.catalogue.demo import load_catalogue_demo
+    from aftersales.crm.demo import load_crm_demo
+    from aftersales.org.demo import load_org_demo
+    from aftersales.parts.demo import load_parts_demo
+    from aftersales.workorders.demo import load_workorders_demo
+    from aftersales.workorders.demo_catalogue import load_workorders_catalogue_demo
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        load_org_demo()
+        load_catalogue_demo()
+        load_crm_demo()
+        load_parts_demo()
+        started, cpu = time.perf_counter(), time.process_time()
+        catalogue = load_workorders_catalogue_demo()
+        orders = load_workorders_demo()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(f"\nworkorders demo: {seconds:.1f} s ({cpu:.1f} s CPU); {catalogue}; {orders}")
+        counts = {m: m.objects.count() for m in MODELS}
+        again = load_workorders_catalogue_demo(), load_workorders_demo()
+        recounted = {m: m.objects.count() for m in MODELS}
+        yield {
+            "seconds": seconds,
+            "cpu": cpu,
+            "catalogue": catalogue,
+            "orders": orders,
+            "counts": counts,
+            "again": again,
+            "recounted": recounted,
+        }
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def loaded(demo, db):
+    return demo
+
+
+def test_demo_is_sized(loaded):
+    # (its load time is printed; `make demo` reports the whole demo's)
+    assert loaded["orders"]["dealers"] == 6
+    assert 300 <= RepairOrder.objects.count() <= 400
+    assert LabourOperation.objects.count() >= 40
+    assert MaintenancePackage.objects.filter(interval_km=5_000).exists()
+    assert MaintenancePackage.objects.filter(interval_km=40_000, parts__isnull=False).exists()
+    for code in ("BJ01", "TJ01", "SH01", "HZ01", "GZ01", "SZ01"):
+        assert LabourRate.objects.filter(dealer__code=code).count() == 4
+        assert 6 <= WorkshopBay.objects.filter(dealer__code=code).count() <= 8
+        assert ServiceSettings.objects.filter(dealer__code=code).exists()
+
+
+def test_a_second_run_adds_nothing(loaded):
+    catalogue, orders = loaded["again"]
+    assert loaded["recounted"] == loaded["counts"]
+    assert orders["orders"] == 0
+    assert all(v == 0 for k, v in catalogue.items() if k != "seconds")
+
+
+def test_every_status_appears_at_every_dealer(loaded):
+    for code in ("BJ01", "SH01", "GZ01"):
+        seen = set(RepairOrder.objects.filter(dealer__code=code).values_list("status", flat=True))
+        assert seen == set(S)
+
+
+def test_numbers_follow_the_sequence(loaded):
+    for sequence in NumberSequence.objects.filter(doc_type="RO"):
+        numbers = RepairOrder.objects.filter(
+            dealer=sequence.dealer, number__startswith=f"RO-{sequence.dealer.code}-{sequence.year}-"
+        )
+        assert numbers.count() == sequence.last_value
+        assert numbers.filter(number__endswith=f"{sequence.last_value:06d}").exists()
+
+
+def test_orders_are_consistent_with_their_status(loaded):
+    now = timezone.now()
+    orders = RepairOrder.objects.annotate(
+        n_lines=Count("lines", distinct=True),
+        n_clock=Count("clock", distinct=True),
+        n_failed=Count(
+            "checks", filter=Q(checks__kind=CheckKind.QC, checks__passed=False), distinct=True
+        ),
+        n_passed=Count(
+            "checks", filter=Q(checks__kind=CheckKind.QC, checks__passed=True), distinct=True
+        ),
+        n_status_events=Count("events", filter=Q(events__kind=EventKind.STATUS), distinct=True),
+    )
+    for order in orders:
+        signed = order.status in SIGNED
+        assert bool(order.signature_kind and order.signed_at) == signed, order.number
+        if order.status in STARTED:
+            assert order.n_clock > 0 and order.started_at, order.number
+        else:
+            assert order.n_clock == 0, order.number
+        if order.status in (S.QC_FAILED, S.REWORK):
+            assert order.n_failed == 1 and order.rework_count == 1, order.number
+        assert order.rework_count == order.n_failed, order.number
+        if order.status in (S.QC_PASSED, S.READY, S.DELIVERED, S.CLOSED):
+            assert order.n_passed >= 1 and order.qc_passed_at, order.number
+        if order.status in (S.DRAFT, S.CHECKED_IN, S.DIAGNOSING):
+            assert order.n_lines == 0, order.number
+        if order.status in (S.DELIVERED, S.CLOSED):
+            assert order.delivered_at and order.delivery_checks, order.number
+            assert FollowUp.objects.filter(repair_order=order).exists(), order.number
+        if order.status == S.CLOSED:
+            assert order.closed_at, order.number
+        assert order.n_status_events >= 1 or order.status == S.DRAFT, order.number
+        assert order.created_at <= now
+        # the last status event leads to the order's status
+        last = order.events.filter(kind=EventKind.STATUS).order_by("at", "id").last()
+        if last is not None:
+            assert last.to_status == order.status, order.number
+
+
+def test_lines_follow_the_customer_decisions(loaded):
+    proposed_when_signed = RepairOrderLine.objects.filter(
+        repair_order__status__in=SIGNED, approval=Approval.PROPOSED
+    )
+    assert not proposed_when_signed.exists()
+    assert RepairOrderLine.objects.filter(approval=Approval.DECLINED, additional=True).exists()
+    assert RepairOrderLine.objects.filter(pay_type="warranty").exists()
+    assert RepairOrderLine.objects.filter(kind=LineKind.SUBLET).exists()
+    assert RepairOrderLine.objects.filter(kind=LineKind.FEE).exists()
+    # an order's estimate total is the sum of its lines not declined
+    for order in RepairOrder.objects.filter(status=S.CLOSED)[:30]:
+        total = sum(x.amount for x in order.lines.all() if x.approval != Approval.DECLINED)
+        assert order.estimate_total == total
+
+
+def test_workshop_data(loaded):
+    # every running job has its open clock entry; a technician has at most one
+    running = RepairOrderLine.objects.filter(job_status=JobStatus.RUNNING)
+    assert running.exists()
+    for line in running:
+        assert line.clock.filter(ended_at__isnull=True).count() == 1
+    assert not RepairOrderLine.objects.filter(
+        job_status=JobStatus.DONE, repair_order__status__in=STARTED, actual_hours=0
+    ).exists()
+    # the boards see late and on-time cars
+    open_orders = RepairOrder.objects.exclude(status__in=[S.CLOSED, S.CANCELLED, S.DELIVERED])
+    assert open_orders.filter(promised_at__lt=timezone.now()).exists()
+    assert open_orders.filter(promised_at__gt=timezone.now()).exists()
+
+
+def test_follow_ups_and_comebacks(loaded):
+    statuses = set(FollowUp.objects.values_list("status", flat=True))
+    assert {FollowUpStatus.DONE, FollowUpStatus.UNREACHABLE} <= statuses
+    done = FollowUp.objects.filter(status=FollowUpStatus.DONE)
+    assert all(1 <= s <= 5 for f in done for s in f.scores.values())
+    comebacks = RepairOrder.objects.filter(comeback_of__isnull=False).select_related("comeback_of")
+    assert comebacks.count() >= 6
+    for order in comebacks:
+        first = order.comeback_of
+        assert first.vehicle_id == order.vehicle_id
+        assert first.delivered_at < order.created_at
+        assert (order.created_at - first.delivered_at).days <= 30
