@@ -305,6 +305,15 @@ SPECTACULAR_SETTINGS = {
         "ReservationStatusEnum": "aftersales.parts.choices.ReservationStatus",
         "ImportStatusEnum": "aftersales.crm.choices.ImportStatus",
         "OutboxStatusEnum": "aftersales.core.models.OutboxStatus",
+        "RepairOrderStatusEnum": "aftersales.workorders.choices.ROStatus",
+        "RepairOrderKindEnum": "aftersales.workorders.choices.ROKind",
+        "RepairOrderLineKindEnum": "aftersales.workorders.choices.LineKind",
+        "FollowUpStatusEnum": "aftersales.workorders.choices.FollowUpStatus",
+        "ClockReasonEnum": "aftersales.workorders.choices.ClockReason",
+        "CheckKindEnum": "aftersales.workorders.choices.CheckKind",
+        "EventKindEnum": "aftersales.workorders.choices.EventKind",
+        "PhotoKindEnum": "aftersales.workorders.models.PhotoKind",
+        "BayKindEnum": "aftersales.workorders.choices.BayKind",
     },
 }
 

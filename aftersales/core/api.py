@@ -83,3 +83,35 @@ class RestrictedViewSetMixin:
 
 class RestrictedReadOnlyViewSet(RestrictedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
+
+
+def _schema_parts():
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter, inline_serializer
+    from rest_framework import serializers
+
+    error = inline_serializer(
+        "Error",
+        fields={
+            "code": serializers.CharField(),
+            "message": serializers.CharField(),
+            "fields": serializers.DictField(
+                child=serializers.ListField(child=serializers.CharField())
+            ),
+        },
+    )
+    idempotency = OpenApiParameter(
+        "Idempotency-Key",
+        OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        required=False,
+        description="8-64 letters, digits, '-', '_', '.' or ':'. A retry with the same key "
+        "acts once and answers with the first result. May also be sent as the "
+        "`idempotency_key` field.",
+    )
+    return error, idempotency
+
+
+# The error body every endpoint answers with, and the header that makes a write safe to
+# retry: for the OpenAPI description of the endpoints.
+ERROR, IDEMPOTENCY = _schema_parts()

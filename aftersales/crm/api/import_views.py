@@ -8,7 +8,6 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,19 +15,11 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from aftersales.core.access import user_has_perm
+from aftersales.core.api import ERROR
 from aftersales.crm import imports
 from aftersales.crm.choices import ImportMode
 from aftersales.crm.models import ImportJob
 from aftersales.org.models import Dealer
-
-ERROR = inline_serializer(
-    "ImportError",
-    fields={
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
 
 
 class ImportJobSerializer(serializers.ModelSerializer):

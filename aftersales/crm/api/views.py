@@ -18,13 +18,13 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from aftersales.core.api import ERROR
 from aftersales.core.drf import ActionPermission, FilterBackend, ScopedByActionMixin
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.crm import selectors, services
@@ -61,14 +61,6 @@ from aftersales.crm.models import (
     Vehicle,
 )
 
-ERROR = inline_serializer(
-    "Error",
-    fields={
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
 STALE = OpenApiResponse(ERROR, description="Stale version (code stale_version): reload first.")
 INVALID = OpenApiResponse(ERROR, description="Invalid input; `fields` says what is wrong.")
 TIMELINE_PAGE_MAX = 200

@@ -24,19 +24,10 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.response import Response
 
 from aftersales.core.access import user_has_perm
-from aftersales.core.api import RestrictedReadOnlyViewSet
+from aftersales.core.api import ERROR, RestrictedReadOnlyViewSet
 from aftersales.core.errors import ValidationFailed
 from aftersales.parts import lookup
 from aftersales.parts.models import Fitment, Part, PartCategory
-
-ERROR = inline_serializer(
-    "PartsError",
-    fields={
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
 
 
 class PartCategorySerializer(serializers.ModelSerializer):

@@ -16,12 +16,12 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from aftersales.core.api import ERROR, IDEMPOTENCY
 from aftersales.core.drf import ScopedByActionMixin
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.idempotency import clean_key, once
@@ -30,23 +30,8 @@ from aftersales.parts import transfers
 from aftersales.parts.choices import StocktakeStatus
 from aftersales.parts.models import Bin, Part, Stocktake, StocktakeLine, Transfer, Warehouse
 
-ERROR = inline_serializer(
-    "CountingError",
-    fields={
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
 INVALID = OpenApiResponse(ERROR, description="Invalid input; `fields` says what is wrong.")
 REFUSED = OpenApiResponse(ERROR, description="Not allowed in the current status (code says why).")
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="A retry with the same key acts once and answers the first result.",
-)
 
 
 class CountingViewSet(ScopedByActionMixin, viewsets.GenericViewSet):

@@ -15,12 +15,12 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from aftersales.core.api import ERROR, IDEMPOTENCY
 from aftersales.core.drf import FilterBackend, ScopedByActionMixin
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.idempotency import clean_key, once
@@ -37,26 +37,11 @@ from aftersales.parts.models import (
     Warehouse,
 )
 
-ERROR = inline_serializer(
-    "PurchasingError",
-    fields={
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
 INVALID = OpenApiResponse(ERROR, description="Invalid input; `fields` says what is wrong.")
 CONFLICT = OpenApiResponse(
     ERROR,
     description="Refused by the order's state (code illegal_transition, po_closed, "
     "over_receipt, idempotency_key_reused).",
-)
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    description="Any unique string per receipt; a retry with the same key returns the "
-    "first receipt and books nothing.",
 )
 
 
@@ -436,7 +421,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Par
 
     @extend_schema(
         summary="Receive goods against the order (idempotent by Idempotency-Key)",
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY],
         request=PurchaseReceiveSerializer,
         responses={201: GoodsReceiptSerializer, 400: INVALID, 409: CONFLICT},
     )

@@ -19,34 +19,18 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from aftersales.core.access import user_has_perm
+from aftersales.core.api import ERROR, IDEMPOTENCY
 from aftersales.core.drf import ActionPermission, ScopedByActionMixin
 from aftersales.core.errors import PermissionDenied, ValidationFailed
 from aftersales.parts import reports, selectors, warehouses
 from aftersales.parts.choices import MoveKind, ReservationStatus
 from aftersales.parts.models import Bin, Part, Reservation, StockItem, StockMove, Warehouse
-
-ERROR = inline_serializer(
-    "StockError",
-    fields={
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    description="8-64 letters, digits, '-', '_', '.' or ':'. A retry with the same key acts "
-    "once (answers with the first result). May be sent as the `idempotency_key` field.",
-)
 
 
 class StockViewSet(ScopedByActionMixin, viewsets.GenericViewSet):

@@ -20,17 +20,15 @@ import django_filters
 from django.db.models import F, Prefetch, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from aftersales.core.access import allowed_at
+from aftersales.core.api import ERROR, IDEMPOTENCY
 from aftersales.core.drf import ActionPermission, FilterBackend, ScopedByActionMixin
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.idempotency import clean_key, once
@@ -46,21 +44,6 @@ from aftersales.workorders.models import (
     PackagePart,
     ServiceSettings,
     WorkshopBay,
-)
-
-ERROR = inline_serializer(
-    "CatalogueError",
-    fields={
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    description="A retry with the same key acts once and answers with the first result.",
 )
 
 

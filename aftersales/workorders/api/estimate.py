@@ -12,6 +12,7 @@ import base64
 import binascii
 
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -33,12 +34,14 @@ class LineSerializer(serializers.ModelSerializer):
     to_order = serializers.SerializerMethodField()
     part_number = serializers.CharField(source="part.number", default=None, read_only=True)
     operation_code = serializers.CharField(source="operation.code", default=None, read_only=True)
+    repair_order_version = serializers.IntegerField(source="repair_order.version", read_only=True)
 
     class Meta:
         model = RepairOrderLine
         fields = [
             "id",
             "repair_order",
+            "repair_order_version",
             "kind",
             "position",
             "operation",
@@ -68,10 +71,10 @@ class LineSerializer(serializers.ModelSerializer):
             "to_order",
         ]
 
-    def get_reserved(self, line):
+    def get_reserved(self, line) -> str | None:
         return str(estimate.line_stock(line)["reserved"]) if line.kind == "part" else None
 
-    def get_to_order(self, line):
+    def get_to_order(self, line) -> str | None:
         return str(estimate.line_stock(line)["to_order"]) if line.kind == "part" else None
 
 
@@ -99,7 +102,9 @@ def _version(request):
 
 
 def _lines(order):
-    return order.lines.select_related("part", "operation", "reservation").order_by("position", "id")
+    return order.lines.select_related("repair_order", "part", "operation", "reservation").order_by(
+        "position", "id"
+    )
 
 
 def _get(model, pk, field):
@@ -163,6 +168,8 @@ class EstimateViewSet(ScopedByActionMixin, viewsets.GenericViewSet):
     serializer_class = LineSerializer
     action_verbs = {"sign": "authorize"}
 
+    @extend_schema(operation_id="workorders_estimate_order_lines", methods=["GET"])
+    @extend_schema(operation_id="workorders_estimate_order_lines_add", methods=["POST"])
     @action(detail=True, methods=["get", "post"])
     def lines(self, request, pk=None):
         order = self.get_object()
@@ -277,7 +284,7 @@ class EstimateLineViewSet(mixins.RetrieveModelMixin, ScopedByActionMixin, viewse
             return RepairOrderLine.objects.none()
         orders = RepairOrder.objects.restrict(self.request.user, self.permission_verb())
         return RepairOrderLine.objects.filter(repair_order__in=orders).select_related(
-            "part", "operation", "reservation"
+            "repair_order", "part", "operation", "reservation"
         )
 
     def partial_update(self, request, pk=None):
@@ -330,7 +337,7 @@ class DeclinedViewSet(mixins.ListModelMixin, ScopedByActionMixin, viewsets.Gener
             return RepairOrderLine.objects.none()
         return authorization.declined_recommendations(
             self.request.user, int(vehicle) if vehicle else None
-        ).select_related("part", "operation", "reservation")
+        ).select_related("repair_order", "part", "operation", "reservation")
 
 
 def register(router):

@@ -10,26 +10,18 @@ missing) or ``stale`` (the order changed since the client read its ``version``).
 import django_filters
 from django.db.models import Prefetch
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from aftersales.core.api import ERROR
 from aftersales.core.drf import FilterBackend, ScopedByActionMixin
 from aftersales.workorders import selectors
 from aftersales.workorders.choices import ROStatus
 from aftersales.workorders.models import RepairOrder, RepairOrderEvent, RepairOrderLine
 from aftersales.workorders.orders import repair_order_cancel
 from aftersales.workorders.transitions import repair_order_transition
-
-ERROR = inline_serializer(
-    "RepairOrderError",
-    fields={
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
 
 
 class VehicleBriefSerializer(serializers.Serializer):

@@ -8,17 +8,15 @@ answers 409 ``stale``) and accept an ``Idempotency-Key`` header: a retried reque
 once and answers with the current state."""
 
 import django_filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from aftersales.core.api import ERROR, IDEMPOTENCY
 from aftersales.core.drf import FilterBackend, ScopedByActionMixin
 from aftersales.core.idempotency import once, request_key
 from aftersales.crm.selectors import shown_mobile
@@ -37,23 +35,6 @@ from aftersales.workorders.models import (
     RepairOrder,
 )
 from aftersales.workorders.quality import QC_ITEMS, SELF_CHECK_ITEMS, qc_record, self_check_record
-
-ERROR = inline_serializer(
-    "QualityError",
-    fields={
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="A retry with the same key acts once and answers with the current state.",
-)
-
 
 # ---------------------------------------------------------------- serializers
 

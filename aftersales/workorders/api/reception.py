@@ -15,12 +15,13 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from aftersales.core.api import IDEMPOTENCY
 from aftersales.core.drf import ScopedByActionMixin
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.idempotency import request_key
@@ -30,13 +31,6 @@ from aftersales.workorders.choices import FuelLevel, ROKind, ROStatus
 from aftersales.workorders.models import PhotoKind, RepairOrder, RepairOrderPhoto
 from aftersales.workorders.transitions import refusals
 
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    description="Any unique string per new order; a retry with the same key returns the "
-    "order the first request opened.",
-)
 ERROR = OpenApiResponse(description='{"code", "message", "fields"}')
 
 
@@ -229,7 +223,7 @@ class ReceptionViewSet(ScopedByActionMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=ReceptionOpenSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY],
         responses={201: ReceptionSerializer, 400: ERROR, 403: ERROR, 409: ERROR},
     )
     def create(self, request):
@@ -319,7 +313,7 @@ class ReceptionViewSet(ScopedByActionMixin, viewsets.GenericViewSet):
     @extend_schema(
         methods=["post"],
         request=ReceptionPhotoInSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY],
         responses={201: RepairOrderPhotoSerializer, 400: ERROR, 403: ERROR},
     )
     @action(detail=True, methods=["get", "post"])

@@ -99,6 +99,7 @@ class PartLineSerializer(serializers.ModelSerializer):
 class ClockSerializer(serializers.ModelSerializer):
     hours = serializers.DecimalField(max_digits=6, decimal_places=2, read_only=True)
     repair_order_number = serializers.CharField(source="repair_order.number", read_only=True)
+    repair_order_version = serializers.IntegerField(source="repair_order.version", read_only=True)
 
     class Meta:
         model = ClockEntry
@@ -106,6 +107,7 @@ class ClockSerializer(serializers.ModelSerializer):
             "id",
             "repair_order",
             "repair_order_number",
+            "repair_order_version",
             "line",
             "technician",
             "started_at",
