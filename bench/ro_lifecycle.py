@@ -900,12 +900,14 @@ def bench(db, args) -> dict:
         print(f"[{db}] floor: the same writes in plain SQL…", flush=True)
         floor = floor_load(url, ids, plan, args.clients, args.lifecycles)
         floor_cleanup(url)
+        info = machine()  # asks the database its version: before it stops
     finally:
         if db == "postgresql":
             pg_stop(PG_DIR)
     ratio = floor["lifecycles_per_s"] / api["lifecycles_per_s"] if api["lifecycles_per_s"] else 0
     return {
         "db": db,
+        "machine": info,
         "orders_present": prepared["orders"],
         "clients": args.clients,
         "workers": args.workers,
@@ -971,8 +973,7 @@ def main(argv=None):
             ok &= subprocess.run(child).returncode == 0
             continue
         result = bench(db, args)
-        info = machine()
-        result["machine"] = info
+        info = result["machine"]
         (BENCH_DIR / f"ro-lifecycle-{db}.json").write_text(json.dumps(result, indent=2))
         report(result, info)
         ok &= result["ok"]

@@ -198,9 +198,7 @@ class RepairOrderViewSet(
 ):
     """Repair orders of the dealers the user may see."""
 
-    queryset = RepairOrder.objects.select_related(
-        "dealer", "vehicle__variant__vehicle_model", "customer", "service_advisor"
-    )
+    queryset = RepairOrder.objects.all()
     serializer_class = RepairOrderListSerializer
     filter_backends = [FilterBackend]
     filterset_class = RepairOrderFilter
@@ -209,6 +207,11 @@ class RepairOrderViewSet(
 
     def get_queryset(self):
         queryset = super().get_queryset()
+        if self.action not in ("list", "retrieve"):
+            return queryset  # a step, the timeline: the order's own row is enough
+        queryset = queryset.select_related(
+            "dealer", "vehicle__variant__vehicle_model", "customer", "service_advisor"
+        )
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(
                 Prefetch(

@@ -212,3 +212,42 @@ def test_follow_ups_and_comebacks(loaded):
         assert first.vehicle_id == order.vehicle_id
         assert first.delivered_at < order.created_at
         assert (order.created_at - first.delivered_at).days <= 30
+
+
+PAGES = (
+    "repair-order-detail",
+    "ro-reception-panel",
+    "ro-estimate-panel",
+    "ro-work-panel",
+    "ro-quality-panel",
+    "ro-timeline-panel",
+)
+
+
+@pytest.mark.parametrize(
+    "username", ["bj01-sa", "bj01-foreman", "bj01-tech", "bj01-qc", "bj01-cashier", "north-rm"]
+)
+def test_every_screen_of_an_order_in_every_status_opens_for_the_people_who_use_it(
+    loaded, client, username
+):
+    # given the demo orders of BJ01, one per status
+    from django.urls import reverse
+
+    from aftersales.org.models import User
+
+    client.force_login(User.objects.get(username=username))
+    orders = {}
+    for order in RepairOrder.objects.filter(dealer__code="BJ01").order_by("id"):
+        orders.setdefault(order.status, order)
+    assert set(orders) == set(S)
+    # when the user opens the order page and its panels (the advisor prints it too)
+    pages = PAGES + (("ro-print",) if username == "bj01-sa" else ())
+    for status, order in orders.items():
+        for name in pages:
+            response = client.get(reverse(name, args=[order.pk]), HTTP_HX_REQUEST="true")
+            # then each answers (the PDF too)
+            assert response.status_code == 200, (username, status, name, response.content[:300])
+    # and the boards and queues the user has open without error
+    for name in ("repair-order-list", "workshop-board", "my-jobs", "qc-queue", "follow-up-list"):
+        response = client.get(reverse(name))
+        assert response.status_code in (200, 403), (username, name)

@@ -115,3 +115,15 @@ def test_cancelling_needs_a_reason(bj01, demo_org):
         repair_order=order.pk, to=S.CANCELLED, actor=demo_org["bj01-sa"]
     )
     assert order.status == S.CANCELLED and order.cancelled_at is not None
+
+
+def test_the_documented_diagram_is_the_transition_table():
+    # docs/repair-orders.md draws the table; a change to one must show in the other
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from aftersales.workorders.choices import transition_diagram
+
+    doc = (Path(settings.BASE_DIR) / "docs" / "repair-orders.md").read_text()
+    assert transition_diagram() in doc
