@@ -20,14 +20,16 @@ Then, for each database:
 2. **API**: gunicorn (``--workers`` × 1 thread, production settings) on a free loopback
    port and ``--clients`` concurrent keep-alive clients (threads, ``http.client``, token
    auth), each driving whole lifecycles on its own BJ01 vehicles with its own technician:
-   reception (open, reception data, check-in) → estimate with 3 labour and 5 parts lines
-   (parts reserved in stock) → terms → customer signature → dispatch of the 3 jobs →
-   clock on/off each job → self-check → QC → ready → delivery: 27 requests. Prints
+   reception (opened with its data and checked in: one request, as the reception screen
+   saves it) → the estimate's 3 labour and 5 part lines (one request; parts reserved in
+   stock) → estimated → terms → customer signature → dispatch of the 3 jobs (one
+   request) → clock on/off each job → self-check → QC → ready → delivery: 16 requests. Prints
    lifecycles/s and p50/p95/max per request, overall and per step.
 3. **Floor**: the same rows written by a plain SQL script (DB-API, no Django): the same
-   number of clients, one transaction per step, each step's inserts and updates (order,
-   lines, reservations and stock, numbering, events, audit rows, odometer reading, clock
-   entries, checks, outbox message, follow-up) and nothing else. Prints lifecycles/s.
+   number of clients, one transaction per request of the API, each step's inserts and
+   updates (order, lines, reservations and stock, numbering, events, audit rows, odometer
+   reading, clock entries, checks, outbox message, follow-up) and nothing else. Prints
+   lifecycles/s.
 4. The ratio floor ÷ API (target: under 4) and the API p95 (target: under 100 ms).
 
 Writes ``var/bench/ro-lifecycle-<db>.json``. ``--check`` exits 1 when a target is missed.
@@ -246,41 +248,34 @@ def _checks(order_items: dict) -> dict:
 
 
 def run_lifecycle(call, plan, vehicle: int, technician: str, operations: list[int]):
-    """One whole visit through the API. ``call(step, user, method, path, body)`` returns
-    the decoded answer (and raises on an unexpected status)."""
+    """One whole visit through the API, as a front-end saves it: each screen's save is one
+    request. ``call(step, user, method, path, body)`` returns the decoded answer (and
+    raises on an unexpected status)."""
     from aftersales.workorders.delivery import DELIVERY_LABELS
     from aftersales.workorders.quality import QC_ITEMS, SELF_CHECK_ITEMS
 
     sa, foreman, qc = "bj01-sa", "bj01-foreman", "bj01-qc"
-    order = call("open", sa, "POST", "/api/workorders/reception/", {
+    order = call("reception", sa, "POST", "/api/workorders/reception/", {
         "vehicle": vehicle, "concern": "刹车时有异响，方向盘抖动", "contact_name": "车主",
-    })  # fmt: skip
-    pk, version = order["id"], order["version"]
-    order = call("reception", sa, "PATCH", f"/api/workorders/reception/{pk}/", {
-        "version": version, "odometer_km": 900_000, "fuel_level": "50",
-        "covers_installed": True, "valuables": "行车记录仪",
+        "odometer_km": 900_000, "fuel_level": "50", "covers_installed": True,
+        "valuables": "行车记录仪",
         "walkaround": [{"x": 20, "y": 30, "kind": "scratch", "note": "左前门划痕"}],
+        "check_in": True,
     })  # fmt: skip
-    order = call("check-in", sa, "POST", f"/api/workorders/reception/{pk}/check-in/", {
-        "version": order["version"],
+    pk = order["id"]
+    if order["status"] != "checked_in":
+        raise RuntimeError(f"order {pk} not checked in: {order['status']}")
+    lines = [{"kind": "labour", "operation": op, "pay_type": "customer"} for op in operations]
+    lines += [
+        {"kind": "part", "part": part, "quantity": "1", "pay_type": "customer"}
+        for part in plan["parts"]
+    ]
+    estimate = call("estimate", sa, "POST", f"/api/workorders/estimate/{pk}/lines/", {
+        "version": order["version"], "lines": lines,
     })  # fmt: skip
-    version = order["version"]
-    labour = []
-    for operation in operations:
-        line = call("labour line", sa, "POST", f"/api/workorders/estimate/{pk}/lines/", {
-            "version": version, "kind": "labour", "operation": operation,
-            "pay_type": "customer",
-        })  # fmt: skip
-        labour.append(line["id"])
-        version = line["repair_order_version"]
-    for part in plan["parts"]:
-        line = call("part line", sa, "POST", f"/api/workorders/estimate/{pk}/lines/", {
-            "version": version, "kind": "part", "part": part, "quantity": "1",
-            "pay_type": "customer",
-        })  # fmt: skip
-        version = line["repair_order_version"]
+    labour = [line["id"] for line in estimate["lines"] if line["kind"] == "labour"]
     estimated = call("estimated", sa, "POST", f"/api/workorders/repair-orders/{pk}/transition/", {
-        "version": version, "to": "estimated",
+        "version": estimate["version"], "to": "estimated",
     })  # fmt: skip
     terms = call("terms", sa, "POST", f"/api/workorders/estimate/{pk}/terms/", {
         "version": estimated["version"], "payment_method": "wechat", "old_parts": "take_home",
@@ -289,21 +284,18 @@ def run_lifecycle(call, plan, vehicle: int, technician: str, operations: list[in
     signed = call("sign", sa, "POST", f"/api/workorders/estimate/{pk}/sign/", {
         "version": terms["version"], "kind": "paper", "signed_by_name": "车主",
     })  # fmt: skip
-    version = signed["version"]
     tech_id = plan["technicians"][technician]
-    for line in labour:
-        job = call("assign", foreman, "POST", f"/api/workorders/jobs/{line}/assign/", {
-            "version": version, "technicians": [tech_id], "bay": plan["bay"],
-        })  # fmt: skip
-        version = job["repair_order_version"]
+    call("dispatch", foreman, "POST", f"/api/workorders/workshop/{pk}/dispatch/", {
+        "version": signed["version"],
+        "jobs": [{"line": line, "technicians": [tech_id], "bay": plan["bay"]} for line in labour],
+    })  # fmt: skip
     for line in labour:
         call("clock on", technician, "POST", f"/api/workorders/jobs/{line}/clock-on/", {})
         clock = call("clock off", technician, "POST", f"/api/workorders/jobs/{line}/clock-off/", {
             "reason": "finished",
         })  # fmt: skip
-    version = clock["repair_order_version"]
     state = call("self-check", technician, "POST", f"/api/workorders/quality/{pk}/self-check/", {
-        "version": version, "items": _checks(SELF_CHECK_ITEMS),
+        "version": clock["repair_order_version"], "items": _checks(SELF_CHECK_ITEMS),
     })  # fmt: skip
     state = call("QC", qc, "POST", f"/api/workorders/quality/{pk}/qc/", {
         "version": state["version"], "items": _checks(QC_ITEMS), "passed": True,
@@ -311,9 +303,8 @@ def run_lifecycle(call, plan, vehicle: int, technician: str, operations: list[in
     state = call("ready", sa, "POST", f"/api/workorders/quality/{pk}/ready/", {
         "version": state["version"],
     })  # fmt: skip
-    checks = {k: True for k in DELIVERY_LABELS}
     state = call("deliver", sa, "POST", f"/api/workorders/quality/{pk}/deliver/", {
-        "version": state["version"], "checks": checks,
+        "version": state["version"], "checks": dict.fromkeys(DELIVERY_LABELS, True),
     })  # fmt: skip
     if state["status"] != "delivered":
         raise RuntimeError(f"order {pk} ended {state['status']}")
@@ -662,7 +653,7 @@ class Floor:
                 "'车主', signed_at = %s WHERE id = %s",
                 [now(), state["ro"]],
             )
-            self.status(state["ro"], sa, "checked_in", "approved", "approved_at")
+            self.status(state["ro"], sa, "estimated", "approved", "approved_at")
 
         def assign(line):
             def work():
@@ -753,17 +744,30 @@ class Floor:
                 ["您的爱车已完工", "{}", f"ready:{state['ro']}", ids["dealer"], now(), now()],
             )
 
-        self.step(open_)
-        self.step(reception)
-        self.step(check_in)
-        for operation in ids["operations"]:
-            self.step(labour_line(operation))
-        for n in range(PARTS):
-            self.step(part_line(n))
+        def reception_step():
+            open_()
+            reception()
+            check_in()
+
+        def estimate_step():
+            for operation in ids["operations"]:
+                labour_line(operation)()
+            for n in range(PARTS):
+                part_line(n)()
+
+        def estimated_step():
+            self.status(state["ro"], sa, "checked_in", "estimated")
+
+        def dispatch_step():
+            for line in state["labour"]:
+                assign(line)()
+
+        self.step(reception_step)
+        self.step(estimate_step)
+        self.step(estimated_step)
         self.step(terms)
         self.step(sign)
-        for line in state["labour"]:
-            self.step(assign(line))
+        self.step(dispatch_step)
         for i, line in enumerate(state["labour"]):
             self.step(clock_on(line, i == 0))
             self.step(clock_off(line))

@@ -80,15 +80,17 @@ def item_for(*, warehouse, part, lock: bool = True) -> StockItem:
     the transaction when ``lock``."""
     if lock and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("stock changes must run inside a transaction")
-    item, _created = StockItem.objects.get_or_create(
-        warehouse=warehouse, part=part, defaults={"dealer_id": warehouse.dealer_id}
-    )
+    rows = StockItem.objects.filter(warehouse=warehouse, part=part)
     if lock:
         # of=self: lock the balance row only, not the catalogue part joined to it (that
         # would serialise one part's stock across every warehouse and dealer)
-        item = (
-            StockItem.objects.select_for_update(of=("self",)).select_related("part").get(pk=item.pk)
+        rows = rows.select_for_update(of=("self",)).select_related("part")
+    item = rows.first()
+    if item is None:  # first use: create it (a concurrent first use gets the same row)
+        StockItem.objects.get_or_create(
+            warehouse=warehouse, part=part, defaults={"dealer_id": warehouse.dealer_id}
         )
+        item = rows.get()
     return item
 
 

@@ -418,6 +418,67 @@ def line_add_part(
     return line
 
 
+MAX_LINES_AT_ONCE = 100
+
+
+@transaction.atomic
+def estimate_add_lines(*, actor, repair_order, version, lines: list[dict]) -> list[RepairOrderLine]:
+    """Several lines in one go (the estimate screen's save, a maintenance package built by
+    hand, an integration): all are added or none. Each item is ``{"kind": "labour",
+    "operation", "pay_type", "hours", "description"}``, ``{"kind": "part", "part",
+    "quantity", "pay_type"}`` or ``{"kind": "sublet"|"fee", "description", "amount",
+    "pay_type"}`` with the objects already looked up. A refused item names its place
+    (``lines.<n>.<field>``)."""
+    order = _order_for_change(actor, repair_order, version)
+    if not lines or len(lines) > MAX_LINES_AT_ONCE:
+        message = _("Send between 1 and %(n)s lines.") % {"n": MAX_LINES_AT_ONCE}
+        raise ValidationFailed(message, fields={"lines": [message]})
+    added = []
+    for n, item in enumerate(lines):
+        kind = item.get("kind")
+        try:
+            if kind == LineKind.LABOUR:
+                line = _add_labour(
+                    order,
+                    actor,
+                    operation=item["operation"],
+                    pay_type=item.get("pay_type") or None,
+                    hours=item.get("hours"),
+                    description=item.get("description") or "",
+                )
+            elif kind == LineKind.PART:
+                line = _add_part(
+                    order,
+                    actor,
+                    part=item["part"],
+                    quantity=item.get("quantity") or "1",
+                    pay_type=item.get("pay_type") or None,
+                )
+            elif kind in (LineKind.SUBLET, LineKind.FEE):
+                line = _add_other(
+                    order,
+                    actor,
+                    kind,
+                    description=item.get("description") or "",
+                    amount=item.get("amount"),
+                    pay_type=item.get("pay_type") or PayType.CUSTOMER,
+                )
+            else:
+                message = _("Choose labour, part, sublet or fee.")
+                raise ValidationFailed(message, fields={"kind": [message]})
+        except ValidationFailed as error:
+            error.fields = {f"lines.{n}.{k}": v for k, v in error.fields.items()}
+            raise
+        added.append(line)
+    _finish(
+        order,
+        actor,
+        _("%(n)s lines added") % {"n": len(added)},
+        {"lines": [_line_data(line) for line in added]},
+    )
+    return added
+
+
 # ---------------------------------------------------------------- sublet and fees
 
 

@@ -44,6 +44,22 @@ def _assign_body(line):
     return {"technicians": [line.tech.pk], "version": line.repair_order.version}
 
 
+def _dispatchable(dealer):
+    """An approved order with its job and a technician (``order.job``)."""
+    line = _job(dealer)
+    order = line.repair_order
+    order.job = line
+    return order
+
+
+def _dispatch_body(order):
+    order.refresh_from_db()
+    return {
+        "version": order.version,
+        "jobs": [{"line": order.job.pk, "technicians": [order.job.tech.pk]}],
+    }
+
+
 def _running(dealer):
     return _order(dealer, "in_progress")
 
@@ -169,6 +185,15 @@ declare(
         detail=True,
         url_kwargs=_NO_KWARGS,
         scoped=False,
+    ),
+    Endpoint(
+        "api:ro-workshop-dispatch",
+        "api",
+        "workorders.dispatch_repairorder",
+        make=_dispatchable,
+        detail=True,
+        method="post",
+        data=_dispatch_body,
     ),
     Endpoint(
         "api:ro-workshop-pause",

@@ -238,6 +238,42 @@ def job_assign(*, actor, line, technicians, bay=None, version) -> RepairOrderLin
     return line
 
 
+@transaction.atomic
+def repair_order_dispatch(*, actor, repair_order, version, jobs: list[dict]) -> RepairOrder:
+    """Dispatch several jobs of one order at once (``[{"line", "technicians", "bay"}]``):
+    all or none, the order's version checked once."""
+    order = locked(repair_order, version=version)
+    require(actor, order, DISPATCH)
+    if not jobs:
+        message = _("Choose at least one job.")
+        raise ValidationFailed(message, fields={"jobs": [message]})
+    lines = {line.pk: line for line in order.lines.filter(kind=LineKind.LABOUR)}
+    for n, job in enumerate(jobs):
+        line = lines.get(_int_or_none(job.get("line")))
+        if line is None:
+            message = _("Not a job of this order.")
+            raise ValidationFailed(message, fields={f"jobs.{n}.line": [message]})
+        try:
+            job_assign(
+                actor=actor,
+                line=line,
+                technicians=job.get("technicians") or (),
+                bay=job.get("bay"),
+                version=None,
+            )
+        except ValidationFailed as error:
+            error.fields = {f"jobs.{n}.{k}": v for k, v in error.fields.items()}
+            raise
+    return locked(order)
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 # ---------------------------------------------------------------- clocking
 
 

@@ -130,6 +130,40 @@ def _part(value):
     return found
 
 
+def line_item(data) -> dict:
+    """One line of a batch from request data, with its operation or part looked up."""
+    kind = data.get("kind")
+    item = {
+        k: data.get(k) for k in ("kind", "pay_type", "hours", "description", "quantity", "amount")
+    }
+    if kind == "labour":
+        item["operation"] = _get(LabourOperation, data.get("operation"), "operation")
+    elif kind == "part":
+        item["part"] = _part(data.get("part"))
+    return item
+
+
+def add_lines(actor, order, data):
+    """``{"version", "lines": [...]}``: several lines at once, all or none."""
+    raw = data.get("lines")
+    if not isinstance(raw, list):
+        message = _("Send a list of lines.")
+        raise ValidationFailed(message, fields={"lines": [message]})
+    items = []
+    for n, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            message = _("Send a list of lines.")
+            raise ValidationFailed(message, fields={f"lines.{n}": [message]})
+        try:
+            items.append(line_item(entry))
+        except ValidationFailed as error:
+            error.fields = {f"lines.{n}.{k}": v for k, v in error.fields.items()}
+            raise
+    return estimate.estimate_add_lines(
+        actor=actor, repair_order=order, version=data.get("version"), lines=items
+    )
+
+
 def add_line(actor, order, data):
     """Add one line from request data (``kind`` labour/part/sublet/fee)."""
     kind = data.get("kind")
@@ -176,6 +210,19 @@ class EstimateViewSet(ScopedByActionMixin, viewsets.GenericViewSet):
         if request.method == "GET":
             return Response(LineSerializer(_lines(order), many=True).data)
         _version(request)
+        if "lines" in request.data:  # a batch: answered with every line of the order
+            first, _acted = once(
+                user=request.user,
+                scope=f"ro-estimate-lines:{order.pk}",
+                key=request_key(request),
+                action=lambda: add_lines(request.user, order, request.data)[0],
+                model=RepairOrderLine,
+            )
+            order.refresh_from_db(fields=["version"])
+            return Response(
+                {"version": order.version, "lines": LineSerializer(_lines(order), many=True).data},
+                status=status.HTTP_201_CREATED,
+            )
         line, _acted = once(
             user=request.user,
             scope=f"ro-estimate-line:{order.pk}",

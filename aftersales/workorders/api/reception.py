@@ -11,6 +11,7 @@ import base64
 import binascii
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -146,6 +147,31 @@ class ReceptionOpenSerializer(serializers.Serializer):
     concern = serializers.CharField(required=False, allow_blank=True, default="")
     contact_name = serializers.CharField(required=False, allow_blank=True, default="")
     contact_mobile = serializers.CharField(required=False, allow_blank=True, default="")
+    # the reception data may come with the opening, and the check-in too (one request
+    # from a reception screen that is filled in before it is saved)
+    odometer_km = serializers.IntegerField(required=False, allow_null=True)
+    odometer_reason = serializers.CharField(required=False, allow_blank=True)
+    fuel_level = serializers.ChoiceField(choices=FuelLevel.choices, required=False)
+    diagnosis = serializers.CharField(required=False, allow_blank=True)
+    valuables = serializers.CharField(required=False, allow_blank=True)
+    covers_installed = serializers.BooleanField(required=False)
+    walkaround = serializers.JSONField(required=False)
+    walkaround_note = serializers.CharField(required=False, allow_blank=True)
+    check_in = serializers.BooleanField(
+        required=False, default=False, help_text="Check the car in right away."
+    )
+
+
+RECEPTION_AT_OPEN = (
+    "odometer_km",
+    "odometer_reason",
+    "fuel_level",
+    "diagnosis",
+    "valuables",
+    "covers_installed",
+    "walkaround",
+    "walkaround_note",
+)
 
 
 class ReceptionUpdateSerializer(serializers.Serializer):
@@ -245,16 +271,27 @@ class ReceptionViewSet(ScopedByActionMixin, viewsets.GenericViewSet):
         if dealer is None:
             message = _("Choose the dealer.")
             raise ValidationFailed(message, fields={"dealer": [message]})
-        order = reception.repair_order_open(
-            actor=user,
-            dealer=dealer,
-            vehicle=vehicle,
-            kind=data["kind"],
-            concern=data["concern"],
-            contact_name=data["contact_name"],
-            contact_mobile=data["contact_mobile"],
-            idempotency_key=request_key(request),
-        )
+        with transaction.atomic():  # opened, filled in and checked in: all or nothing
+            order = reception.repair_order_open(
+                actor=user,
+                dealer=dealer,
+                vehicle=vehicle,
+                kind=data["kind"],
+                concern=data["concern"],
+                contact_name=data["contact_name"],
+                contact_mobile=data["contact_mobile"],
+                idempotency_key=request_key(request),
+            )
+            fields = {k: data[k] for k in RECEPTION_AT_OPEN if k in data}
+            # a retry answers with the order the first request opened, as it is now
+            if order.status == ROStatus.DRAFT and fields:
+                order = reception.reception_update(
+                    actor=user, repair_order=order, version=order.version, **fields
+                )
+            if order.status == ROStatus.DRAFT and data["check_in"]:
+                order = reception.repair_order_check_in(
+                    actor=user, repair_order=order, version=order.version
+                )
         return self._answer(order, status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: ReceptionSerializer})

@@ -144,6 +144,17 @@ class AssignSerializer(serializers.Serializer):
     version = serializers.IntegerField()
 
 
+class DispatchJobSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    technicians = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    bay = serializers.IntegerField(required=False, allow_null=True)
+
+
+class DispatchSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    jobs = DispatchJobSerializer(many=True)
+
+
 class ClockOffSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=ClockReason.choices)
     technician = serializers.IntegerField(
@@ -340,6 +351,7 @@ class WorkshopViewSet(_PermissionByAction, viewsets.GenericViewSet):
         "wait_for_parts": (workshop.WORK, workshop.DISPATCH),
         "resume": (workshop.WORK, workshop.DISPATCH),
         "hours": VIEW,
+        "dispatch_jobs": workshop.DISPATCH,
     }
 
     def get_queryset(self):
@@ -392,6 +404,26 @@ class WorkshopViewSet(_PermissionByAction, viewsets.GenericViewSet):
             repair_order=order,
             version=data.validated_data["version"],
             reason=data.validated_data.get("reason", ""),
+        )
+        order = self.get_queryset().select_related("vehicle", "service_advisor").get(pk=order.pk)
+        order.late = False
+        return Response(BoardOrderSerializer(order).data)
+
+    @extend_schema(
+        summary="Dispatch several jobs of the order at once (all or none)",
+        request=DispatchSerializer,
+        responses=BoardOrderSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
+    def dispatch_jobs(self, request, pk=None):
+        order = self.get_object()
+        data = DispatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = workshop.repair_order_dispatch(
+            actor=request.user,
+            repair_order=order,
+            version=data.validated_data["version"],
+            jobs=data.validated_data["jobs"],
         )
         order = self.get_queryset().select_related("vehicle", "service_advisor").get(pk=order.pk)
         order.late = False

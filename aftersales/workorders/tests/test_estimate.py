@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from aftersales.core.errors import ValidationFailed
 from aftersales.core.workdays import CALENDAR_TZ
@@ -126,9 +127,10 @@ def test_in_warranty_labour_goes_to_warranty_at_the_warranty_rate(bj, sa):
 def test_needs_oem_decision_stays_with_the_customer_and_shows_why(bj, sa):
     order = order_of(bj, odometer_suspect=True, odometer_reason="仪表更换")
     op = make_operation(code="OP-BRK2", hours="1.00", warranty_scope="vehicle")
-    line = estimate.line_add_labour(
-        actor=sa, repair_order=order, version=order.version, operation=op
-    )
+    with translation.override("en"):  # the reason is written in the advisor's language
+        line = estimate.line_add_labour(
+            actor=sa, repair_order=order, version=order.version, operation=op
+        )
     assert line.warranty_status == WarrantyStatus.OEM_DECISION
     assert line.pay_type == PayType.CUSTOMER
     assert "OEM" in line.warranty_reason
