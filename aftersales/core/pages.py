@@ -42,6 +42,9 @@ class PermissionPage(LoginRequiredMixin):
     raise_exception = False
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not user_has_perm(request.user, self.permission):
+        if request.user.is_authenticated and not user_has_perm(request.user, self.get_permission()):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+    def get_permission(self) -> str:
+        return self.permission

@@ -10,7 +10,6 @@ import os
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,25 +23,13 @@ from aftersales.catalogue.models import Variant
 from aftersales.core.access import user_has_perm, user_scope
 from aftersales.core.errors import PermissionDenied as ServicePermissionDenied
 from aftersales.core.errors import ServiceError
+from aftersales.core.pages import PermissionPage
 from aftersales.crm import exports, imports
 from aftersales.crm.choices import ImportMode, ImportStatus
 from aftersales.crm.models import ImportJob
 from aftersales.org.models import Dealer
 
 ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
-
-
-class PermissionPage(LoginRequiredMixin):
-    """Signed-in users holding ``permission`` somewhere; anonymous visitors go to the
-    sign-in page, others get 403."""
-
-    permission = ""
-    raise_exception = False
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not user_has_perm(request.user, self.permission):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
 
 def import_dealers(user):

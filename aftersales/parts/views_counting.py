@@ -9,8 +9,6 @@ barcode then adds 1 to that part's count in the bin, or sets it when a quantity 
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,25 +20,13 @@ from django.views.generic import ListView
 from aftersales.core.access import allowed_at, user_has_perm, user_scope
 from aftersales.core.errors import ServiceError, ValidationFailed
 from aftersales.core.idempotency import clean_key, once
+from aftersales.core.pages import PermissionPage
 from aftersales.parts import stocktake as stocktakes
 from aftersales.parts import transfers
 from aftersales.parts.api.counting import find_part
 from aftersales.parts.choices import StocktakeStatus, TransferStatus
 from aftersales.parts.forms_counting import StocktakeStartForm, TransferRequestForm
 from aftersales.parts.models import Bin, Stocktake, StocktakeLine, Transfer, Warehouse
-
-
-class PermissionPage(LoginRequiredMixin):
-    permission = ""
-    raise_exception = False
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not user_has_perm(request.user, self.get_permission()):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_permission(self) -> str:
-        return self.permission
 
 
 def _error(request, exc: ServiceError):

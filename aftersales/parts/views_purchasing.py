@@ -9,8 +9,6 @@ books once."""
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +21,7 @@ from django.views.generic import ListView
 from aftersales.core.access import allowed_at, user_has_perm, user_scope
 from aftersales.core.errors import ServiceError
 from aftersales.core.idempotency import clean_key, once
+from aftersales.core.pages import PermissionPage
 from aftersales.org.models import Dealer
 from aftersales.parts import purchasing, reorder
 from aftersales.parts.choices import PurchaseOrderStatus
@@ -44,16 +43,6 @@ from aftersales.parts.models import (
     Warehouse,
 )
 from aftersales.parts.stock import qty, show
-
-
-class PermissionPage(LoginRequiredMixin):
-    permission = ""
-    raise_exception = False
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not user_has_perm(request.user, self.permission):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
 
 def warehouses_for(user, permission: str):

@@ -4,8 +4,6 @@ warehouses and bins, labels (PDF) and the reports."""
 import datetime
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
@@ -19,6 +17,7 @@ from django.views.generic import ListView
 
 from aftersales.core.access import allowed_at, user_has_perm, user_scope
 from aftersales.core.errors import ServiceError
+from aftersales.core.pages import PermissionPage
 from aftersales.parts import labels, reports, selectors, warehouses
 from aftersales.parts.forms_stock import (
     BinAddForm,
@@ -40,16 +39,6 @@ DOC_URLS = {
     "transfer": "transfer-detail",
     "repair_order": "repair-order-detail",
 }
-
-
-class PermissionPage(LoginRequiredMixin):
-    permission = ""
-    raise_exception = False
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not user_has_perm(request.user, self.permission):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
 
 def _doc_url(move):
