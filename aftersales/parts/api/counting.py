@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from aftersales.core.api import ERROR, IDEMPOTENCY
 from aftersales.core.drf import ScopedByActionMixin
 from aftersales.core.errors import ValidationFailed
-from aftersales.core.idempotency import clean_key, once
+from aftersales.core.idempotency import once, request_key
 from aftersales.parts import stocktake as services
 from aftersales.parts import transfers
 from aftersales.parts.choices import StocktakeStatus
@@ -44,7 +44,7 @@ def idempotent(request, scope: str, run, model):
     record, acted = once(
         user=request.user,
         scope=f"parts.{scope}",
-        key=clean_key(request.headers.get("Idempotency-Key")),
+        key=request_key(request),
         action=run,
         model=model,
     )

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from aftersales.core.api import ERROR, IDEMPOTENCY
 from aftersales.core.drf import FilterBackend, ScopedByActionMixin
 from aftersales.core.errors import ValidationFailed
-from aftersales.core.idempotency import clean_key, once
+from aftersales.core.idempotency import once, request_key
 from aftersales.parts import purchasing, reorder
 from aftersales.parts.choices import PurchaseOrderStatus
 from aftersales.parts.models import (
@@ -316,7 +316,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Par
         order, acted = once(
             user=request.user,
             scope="parts.purchase_order_create",
-            key=clean_key(request.headers.get("Idempotency-Key")),
+            key=request_key(request),
             action=lambda: purchasing.purchase_order_create(
                 actor=request.user,
                 warehouse=warehouse,
@@ -442,7 +442,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Par
             actor=request.user,
             order=order,
             lines=[(e["line"], e["quantity"], bins.get(e.get("bin"))) for e in entries],
-            idempotency_key=(request.headers.get("Idempotency-Key") or "").strip()[:100] or None,
+            idempotency_key=request_key(request) or None,
             note=payload.validated_data["note"],
         )
         receipt = _receipts().get(pk=receipt.pk)

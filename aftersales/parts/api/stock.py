@@ -28,6 +28,7 @@ from aftersales.core.access import user_has_perm
 from aftersales.core.api import ERROR, IDEMPOTENCY
 from aftersales.core.drf import ActionPermission, ScopedByActionMixin
 from aftersales.core.errors import PermissionDenied, ValidationFailed
+from aftersales.core.idempotency import request_key
 from aftersales.parts import reports, selectors, warehouses
 from aftersales.parts.choices import MoveKind, ReservationStatus
 from aftersales.parts.models import Bin, Part, Reservation, StockItem, StockMove, Warehouse
@@ -38,10 +39,6 @@ class StockViewSet(ScopedByActionMixin, viewsets.GenericViewSet):
         page = self.paginate_queryset(rows)
         data = serializer_class(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
-
-
-def _idempotency_key(request) -> str:
-    return request.headers.get("Idempotency-Key") or str(request.data.get("idempotency_key") or "")
 
 
 def _int(value):
@@ -420,7 +417,7 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Stock
             doc_number=data.get("doc_number", ""),
             doc_id=data.get("doc_id"),
             expires_at=data.get("expires_at"),
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=request_key(request),
         )
         reservation = selectors.reservations(request.user).get(pk=reservation.pk)
         return Response(ReservationSerializer(reservation).data, status=status.HTTP_201_CREATED)
@@ -486,7 +483,7 @@ class MovementViewSet(viewsets.GenericViewSet):
         part = find_part(data["part"])
         bins = Bin.objects.filter(warehouse=warehouse)
         bin_ = get_object_or_404(bins, pk=data["bin"]) if data.get("bin") else None
-        key = _idempotency_key(request)
+        key = request_key(request)
         common = {"actor": user, "warehouse": warehouse, "part": part, "idempotency_key": key}
         if kind == "issue":
             moves = warehouses.stock_issue(
