@@ -13,6 +13,17 @@ def _axes_reset(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # A request through the test client leaves its language active in the thread; each
+    # test starts (and ends) in the default language, so no test reads another's.
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     # Uploaded files (photos, signatures, import files) land in the test's own folder,
     # not in var/media.

@@ -30,6 +30,8 @@ for module in (
     "aftersales.workorders.api.workshop",
     "aftersales.workorders.api.quality",
     "aftersales.workorders.api.printing",
+    "aftersales.billing.api.routes",
+    "aftersales.claims.api.routes",
 ):
     import_module(module).register(router)
 

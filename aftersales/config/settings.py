@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "aftersales.crm",
     "aftersales.parts",
     "aftersales.workorders",
+    "aftersales.billing",
+    "aftersales.claims",
 ]
 
 MIDDLEWARE = [
@@ -306,6 +308,9 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "aftersales.crm.choices.ImportStatus",
         "OutboxStatusEnum": "aftersales.core.models.OutboxStatus",
         "RepairOrderStatusEnum": "aftersales.workorders.choices.ROStatus",
+        "InvoiceStatusEnum": "aftersales.billing.choices.InvoiceStatus",
+        "PaymentKindEnum": "aftersales.billing.choices.PaymentKind",
+        "BillingPaymentMethodEnum": "aftersales.billing.choices.PaymentMethod",
         "RepairOrderKindEnum": "aftersales.workorders.choices.ROKind",
         "RepairOrderLineKindEnum": "aftersales.workorders.choices.LineKind",
         "FollowUpStatusEnum": "aftersales.workorders.choices.FollowUpStatus",
@@ -336,5 +341,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
 }

@@ -19,4 +19,6 @@ urlpatterns = [
     path("", include("aftersales.crm.urls")),
     path("", include("aftersales.parts.urls")),
     path("", include("aftersales.workorders.urls")),
+    path("", include("aftersales.billing.urls")),
+    path("", include("aftersales.claims.urls")),
 ]

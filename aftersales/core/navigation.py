@@ -36,6 +36,29 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("My jobs"), "my-jobs", "workorders.work_repairorder", icon="stopwatch"),
     MenuEntry(_("QC queue"), "qc-queue", "workorders.inspect_repairorder", icon="patch-check"),
     MenuEntry(_("Follow-up calls"), "follow-up-list", "workorders.view_followup", icon="telephone"),
+    MenuEntry(_("Cashier"), "billing-cashier", "billing.add_payment", icon="cash-coin"),
+    MenuEntry(_("Invoices"), "invoice-list", "billing.view_invoice", icon="receipt"),
+    MenuEntry(
+        _("Cash closing"), "billing-closing", "billing.add_cashclosing", icon="safe", more=True
+    ),
+    MenuEntry(
+        _("Settlement reports"),
+        "billing-reports",
+        "billing.view_payment",
+        icon="graph-up",
+        more=True,
+    ),
+    MenuEntry(_("Warranty claims"), "claim-list", "claims.view_warrantyclaim", icon="shield-check"),
+    MenuEntry(
+        _("Claim review"), "claim-review-queue", "claims.review_warrantyclaim", icon="inboxes"
+    ),
+    MenuEntry(
+        _("Claim reports"),
+        "claim-reports",
+        "claims.view_warrantyclaim",
+        icon="bar-chart",
+        more=True,
+    ),
     MenuEntry(_("Reception lookup"), "reception", "crm.view_vehicle", icon="upc-scan"),
     MenuEntry(_("Customers"), "customer-list", "crm.view_customer", icon="person-vcard"),
     MenuEntry(_("Vehicles"), "vehicle-list", "crm.view_vehicle", icon="car-front"),
@@ -86,6 +109,13 @@ MENU: list[MenuEntry] = [
         "workshop-setup",
         "workorders.view_labourrate",
         icon="sliders2",
+        more=True,
+    ),
+    MenuEntry(
+        _("VAT and discount limits"),
+        "billing-settings",
+        "billing.view_billingsettings",
+        icon="percent",
         more=True,
     ),
     MenuEntry(_("Dealers"), "dealer-list", "org.view_dealer", icon="shop"),

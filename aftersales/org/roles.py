@@ -181,12 +181,43 @@ _RO_CATALOGUE = {
     "workorders.change_maintenancepackage",
 }
 
+# Settlement: the advisor prepares the invoice and may give a discount up to the limit of
+# the role; the cashier takes payments, refunds and closes the day.
+_BILL_READ = {"billing.view_invoice", "billing.view_payment"}
+_BILL_PREPARE = _BILL_READ | {"billing.add_invoice", "billing.discount_invoice"}
+_CASHIER = _BILL_PREPARE | {
+    "billing.add_payment",
+    "billing.refund_payment",
+    "billing.add_creditnote",
+    "billing.view_cashclosing",
+    "billing.add_cashclosing",
+}
+_BILL_SETUP = {"billing.view_billingsettings", "billing.change_billingsettings"}
+# Warranty claims: the dealer writes and submits them, the OEM reviews and settles them.
+_CLAIM_READ = {"claims.view_warrantyclaim"}
+_CLAIM_WRITE = _CLAIM_READ | {
+    "claims.add_warrantyclaim",
+    "claims.change_warrantyclaim",
+    "claims.submit_warrantyclaim",
+}
+_CLAIM_REVIEW = _CLAIM_READ | {"claims.review_warrantyclaim", "claims.settle_warrantyclaim"}
+_CLAIM_CODES = {
+    "claims.view_symptomcode",
+    "claims.add_symptomcode",
+    "claims.change_symptomcode",
+    "claims.view_causecode",
+    "claims.add_causecode",
+    "claims.change_causecode",
+}
+
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SERVICE_ADVISOR: frozenset(
         _STAFF
         | _KEEP_RECORDS
         | _PARTS_LOOKUP
         | _RO_ADVISE
+        | _BILL_PREPARE
+        | _CLAIM_WRITE
         | {"parts.add_reservation", "parts.view_reservation", "parts.change_reservation"}
     ),
     Role.TECHNICIAN: frozenset(_STAFF | _PARTS_LOOKUP | _RO_READ | {"workorders.work_repairorder"}),
@@ -199,7 +230,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Role.QC_INSPECTOR: frozenset(_STAFF | _RO_READ | {"workorders.inspect_repairorder"}),
     Role.PARTS_CLERK: frozenset(_STAFF | _PARTS_CLERK | {"workorders.view_repairorder"}),
     Role.CASHIER: frozenset(
-        _STAFF | _CONTACT | {"workorders.view_repairorder", "workorders.close_repairorder"}
+        _STAFF
+        | _CONTACT
+        | _CASHIER
+        | {"workorders.view_repairorder", "workorders.close_repairorder"}
     ),
     Role.DCRC_AGENT: frozenset(
         _STAFF | _CONTACT | _FOLLOW_UP | {"crm.change_customer", "workorders.view_repairorder"}
@@ -224,6 +258,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _PARTS_APPROVE
         | _RO_ADVISE
         | _RO_SETUP
+        | _CASHIER
+        | _BILL_SETUP
+        | _CLAIM_WRITE
         | {
             "crm.reveal_customer",
             "workorders.dispatch_repairorder",
@@ -236,6 +273,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _PARTS_READ
         | _RO_READ
         | _RO_SETUP
+        | _BILL_READ
+        | _BILL_SETUP
+        | _CLAIM_READ
         | {"parts.change_warehouse", "crm.reveal_customer"}
     ),
     Role.REGION_MANAGER: frozenset(
@@ -243,6 +283,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _CONTACT
         | _PARTS_READ
         | _RO_READ
+        | _BILL_READ
+        | _CLAIM_READ
         | {
             "crm.export_customer",
             "parts.export_stockmove",
@@ -256,13 +298,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Role.COMPLAINT_SPECIALIST: frozenset(
         _STAFF | _CONTACT | {"crm.reveal_customer", "workorders.view_repairorder"}
     ),
-    Role.TECH_SUPPORT: frozenset(_STAFF | _PARTS_LOOKUP | _RO_READ),
+    Role.TECH_SUPPORT: frozenset(_STAFF | _PARTS_LOOKUP | _RO_READ | _CLAIM_REVIEW),
     Role.LEGAL: frozenset(_STAFF | {"crm.reveal_customer"}),
     Role.MARKETING_PR: frozenset(_STAFF),
     Role.ANALYST: frozenset(
         _SUPERVISE
         | _PARTS_READ
         | _RO_READ
+        | _BILL_READ
+        | _CLAIM_READ
         | {"workorders.view_followup", "workorders.view_servicesettings"}
     ),
     Role.OEM_ADMIN: frozenset(
@@ -273,6 +317,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _PARTS_CATALOGUE
         | _RO_READ
         | _RO_CATALOGUE
+        | _BILL_READ
+        | _CLAIM_REVIEW
+        | _CLAIM_CODES
         | {
             "org.change_region",
             "crm.reveal_customer",
@@ -349,6 +396,29 @@ PERMISSION_LABELS = {
     "parts.change_transfer": _("Ship, receive and cancel transfers"),
     "parts.approve_transfer": _("Approve transfers to another dealer"),
     "parts.export_stockmove": _("Export parts reports to Excel"),
+    "billing.view_invoice": _("See invoices and credit notes"),
+    "billing.add_invoice": _("Prepare and issue invoices from repair orders"),
+    "billing.discount_invoice": _("Give discounts up to the role's limit"),
+    "billing.add_creditnote": _("Issue credit notes against invoices"),
+    "billing.view_payment": _("See payments"),
+    "billing.add_payment": _("Take payments"),
+    "billing.refund_payment": _("Refund payments"),
+    "billing.view_cashclosing": _("See cash closings"),
+    "billing.add_cashclosing": _("Close the cash day"),
+    "billing.view_billingsettings": _("See VAT and discount limits"),
+    "billing.change_billingsettings": _("Set VAT and discount limits"),
+    "claims.view_warrantyclaim": _("See warranty claims"),
+    "claims.view_symptomcode": _("See the symptom codes of claims"),
+    "claims.add_symptomcode": _("Add symptom codes"),
+    "claims.change_symptomcode": _("Edit symptom codes"),
+    "claims.view_causecode": _("See the cause codes of claims"),
+    "claims.add_causecode": _("Add cause codes"),
+    "claims.change_causecode": _("Edit cause codes"),
+    "claims.add_warrantyclaim": _("Create warranty claims from repair orders"),
+    "claims.change_warrantyclaim": _("Edit draft warranty claims"),
+    "claims.submit_warrantyclaim": _("Submit warranty claims to the OEM"),
+    "claims.review_warrantyclaim": _("Review warranty claims (approve, reject, ask for more)"),
+    "claims.settle_warrantyclaim": _("Record warranty claims as paid"),
     "workorders.view_repairorder": _("See repair orders, their lines, jobs and timeline"),
     "workorders.add_repairorder": _("Receive vehicles and open repair orders"),
     "workorders.change_repairorder": _("Write estimates and edit open repair orders"),

@@ -327,11 +327,15 @@ def reserve(
     key: str,
     doc: Doc,
     expires_at=None,
+    item: StockItem | None = None,
 ) -> Reservation:
     """Hold ``quantity`` of available stock for a document line (``key``, reserves once).
-    Refused, with what is available, when there is not enough."""
+    Refused, with what is available, when there is not enough. ``item``: the warehouse's
+    stock item of the part when the caller already read it with ``item_for`` (locked) in
+    this transaction; otherwise it is read and locked here."""
     quantity = positive(quantity)
-    item = item_for(warehouse=warehouse, part=part)
+    if item is None or item.warehouse_id != warehouse.pk or item.part_id != part.pk:
+        item = item_for(warehouse=warehouse, part=part)
     # checked under the item's lock: a concurrent retry of the same line waits for it
     done = Reservation.objects.filter(key=key).first()
     if done is not None:

@@ -38,6 +38,7 @@ from aftersales.workorders.transitions import (
     repair_order_transition,
     require,
     require_open,
+    transition_locked,
 )
 
 S = ROStatus
@@ -182,7 +183,7 @@ def repair_order_sign(
         % {"name": name, "how": SignatureKind(kind).label},
         data={"kind": kind, "signed_by_name": name, "lines": approved_ids},
     )
-    return repair_order_transition(repair_order=order, to=S.APPROVED, actor=actor)
+    return transition_locked(order=order, to=S.APPROVED, actor=actor)
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aftersales.core.errors import ValidationFailed
-from aftersales.workorders.choices import CheckKind, OldPartsDisposition, ROKind, ROStatus
+from aftersales.workorders.choices import CheckKind, OldPartsDisposition, PayType, ROKind, ROStatus
 from aftersales.workorders.models import FollowUp, QualityCheck, RepairOrder, ServiceSettings
 from aftersales.workorders.transitions import (
     Refusal,
@@ -28,6 +28,7 @@ from aftersales.workorders.transitions import (
     repair_order_transition,
     require,
     require_open,
+    transition_locked,
 )
 
 S = ROStatus
@@ -169,8 +170,8 @@ def delivery_record(
         checked_by=actor,
         round=order.rework_count,
     )
-    return repair_order_transition(
-        repair_order=order,
+    return transition_locked(
+        order=order,
         to=S.DELIVERED,
         actor=actor,
         note=remarks.strip() or _("Handed over to the customer"),
@@ -217,10 +218,18 @@ _VISIT_KIND = {
 
 
 def customer_paid_total(order: RepairOrder) -> Decimal:
-    """What the customer pays: the estimate's customer total (the billing issue will give
-    the settled amount)."""
+    """What the customer paid: the issued customer invoices less their credit notes (the
+    estimate's customer total for an order closed before invoicing existed)."""
+    from django.db.models import F, Sum
+
+    from aftersales.billing.choices import InvoiceStatus
     from aftersales.workorders.estimate import estimate_totals
 
+    invoiced = order.invoices.filter(
+        status=InvoiceStatus.ISSUED, pay_type=PayType.CUSTOMER
+    ).aggregate(total=Sum(F("gross_amount") - F("credited_amount")))["total"]
+    if invoiced is not None:
+        return invoiced
     total = estimate_totals(order)["by_pay_type"].get("customer", {}).get("total", 0)
     return Decimal(str(total or 0))
 

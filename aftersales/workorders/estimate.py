@@ -121,8 +121,23 @@ def _is_additional(order: RepairOrder) -> bool:
 
 
 def _next_position(order) -> int:
-    last = order.lines.order_by("-position").values_list("position", flat=True).first()
+    """The position after the order's last line. Read once per locked order instance: a
+    batch numbers its lines on from there (nobody else adds lines while the order's row
+    lock is held, and every line a service adds gets its position here)."""
+    last = order.__dict__.get("_last_position")
+    if last is None:
+        last = order.lines.order_by("-position").values_list("position", flat=True).first()
+    order.__dict__["_last_position"] = (last or 0) + 1
     return (last or 0) + 1
+
+
+def _labour_rate(order, pay_type):
+    """The dealer's rate for the pay type, read once per locked order instance (a batch
+    prices several labour lines)."""
+    rates = order.__dict__.setdefault("_labour_rates", {})
+    if pay_type not in rates:
+        rates[pay_type] = labour.labour_rate(order.dealer, pay_type)
+    return rates[pay_type]
 
 
 def _odometer(order) -> int:
@@ -224,7 +239,7 @@ def _add_labour(order, actor, *, operation, pay_type, hours, description, packag
     hours = standard if hours in (None, "") else _number(hours, "hours", maximum=Decimal("999"))
     determination = _line_warranty(order, operation=operation)
     pay_type = _choose_pay_type(determination, pay_type)
-    rate = money(labour.labour_rate(order.dealer, pay_type))
+    rate = money(_labour_rate(order, pay_type))
     additional = _is_additional(order)
     return RepairOrderLine.objects.create(
         repair_order=order,
@@ -344,6 +359,7 @@ def _reserve(order, actor, line, quantity, key) -> Decimal:
             quantity=take,
             key=key,
             doc=stock.Doc(type="repair_order", id=order.pk, number=order.number),
+            item=item,
         )
     if quantity > take:
         stock.record_shortage(

@@ -29,6 +29,15 @@ def _order(status):
     return make
 
 
+def _settled(dealer):
+    """A delivered order whose customer part is invoiced and paid: the cashier may close it."""
+    from aftersales.billing.testing import settle
+
+    order = _order(S.DELIVERED)(dealer)
+    settle(order)
+    return order
+
+
 def _follow_up(dealer):
     from django.utils import timezone
 
@@ -73,11 +82,11 @@ def _declined(record):
 
 
 _PANEL_POSTS = (
-    ("ro-quality-self-check", "workorders.work_repairorder", S.IN_PROGRESS),
-    ("ro-quality-qc", "workorders.inspect_repairorder", S.SELF_CHECKED),
-    ("ro-quality-ready", "workorders.deliver_repairorder", S.QC_PASSED),
-    ("ro-quality-deliver", "workorders.deliver_repairorder", S.READY),
-    ("ro-quality-close", "workorders.close_repairorder", S.DELIVERED),
+    ("ro-quality-self-check", "workorders.work_repairorder", _order(S.IN_PROGRESS)),
+    ("ro-quality-qc", "workorders.inspect_repairorder", _order(S.SELF_CHECKED)),
+    ("ro-quality-ready", "workorders.deliver_repairorder", _order(S.QC_PASSED)),
+    ("ro-quality-deliver", "workorders.deliver_repairorder", _order(S.READY)),
+    ("ro-quality-close", "workorders.close_repairorder", _settled),
 )
 
 declare(
@@ -90,8 +99,8 @@ declare(
         detail=True,
     ),
     *[
-        Endpoint(name, "page", permission, make=_order(status), detail=True, method="post")
-        for name, permission, status in _PANEL_POSTS
+        Endpoint(name, "page", permission, make=make, detail=True, method="post")
+        for name, permission, make in _PANEL_POSTS
     ],
     Endpoint("qc-queue", "page", "workorders.inspect_repairorder", make=_order(S.SELF_CHECKED)),
     Endpoint("follow-up-list", "page", "workorders.view_followup", make=_follow_up),
@@ -154,7 +163,7 @@ declare(
         "api:ro-quality-close",
         "api",
         "workorders.close_repairorder",
-        make=_order(S.DELIVERED),
+        make=_settled,
         detail=True,
         method="post",
         data=_version,

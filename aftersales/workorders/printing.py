@@ -5,10 +5,19 @@ and takes them home. They are HTML templates (templates/workorders/print_*.html)
 rendered under zh-hans and turned into PDF by WeasyPrint with the CJK font the set-up
 installs (see aftersales/parts/labels.py). The customer's mobile number is masked unless
 the printing user may see full numbers.
+
+``render_pdf`` is shared by every Chinese document (also the invoice, credit note and
+receipt of aftersales/billing). It keeps one WeasyPrint ``FontConfiguration`` per thread:
+a new one per document (WeasyPrint's default) loads fontconfig's configuration and fonts
+again and loses Pango's font and font-set caches, which made font loading and matching
+most of a document's time. The documents name one installed CJK font (Noto Sans CJK SC,
+in print_style.html, on the root element so the page numbers use it too) rather than a
+fallback chain, and fetch nothing: images are data URIs, and any other URL is refused.
 """
 
 import base64
 import mimetypes
+import threading
 from collections import Counter
 from decimal import Decimal
 
@@ -220,10 +229,28 @@ def delivery_sheet_html(order, *, user) -> str:
         return render_to_string("workorders/print_delivery_sheet.html", context)
 
 
+_renderer = threading.local()
+
+
+def _pdf_tools():
+    """(FontConfiguration, URL fetcher) of this thread, made once: WeasyPrint's font
+    configuration is not shared between threads."""
+    tools = getattr(_renderer, "tools", None)
+    if tools is None:
+        from weasyprint import URLFetcher
+        from weasyprint.text.fonts import FontConfiguration
+
+        # data: URIs only (inlined images): no file, network or media URL is read
+        tools = _renderer.tools = (FontConfiguration(), URLFetcher(allowed_protocols=("data",)))
+    return tools
+
+
 def render_pdf(html: str) -> bytes:
+    """``html`` (a document of templates/*/print_*.html) as PDF bytes."""
     from weasyprint import HTML
 
-    return HTML(string=html).write_pdf()
+    font_config, fetcher = _pdf_tools()
+    return HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=font_config)
 
 
 def repair_order_pdf(order, *, user) -> bytes:

@@ -21,9 +21,9 @@ from aftersales.workorders.transitions import (
     add_check,
     locked,
     may,
-    repair_order_transition,
     require,
     require_open,
+    transition_locked,
 )
 
 S = ROStatus
@@ -138,8 +138,8 @@ def self_check_record(
         checked_by=actor,
         round=order.rework_count,
     )
-    return repair_order_transition(
-        repair_order=order,
+    return transition_locked(
+        order=order,
         to=S.SELF_CHECKED,
         actor=actor,
         note=remarks.strip() or _("Self-check done"),
@@ -195,8 +195,8 @@ def qc_record(
         checked_by=actor,
         round=order.rework_count,
     )
-    return repair_order_transition(
-        repair_order=order,
+    return transition_locked(
+        order=order,
         to=S.QC_PASSED if passed else S.QC_FAILED,
         actor=actor,
         note=reason or _("QC passed"),

@@ -94,10 +94,11 @@ def require_open(order: RepairOrder) -> None:
 
 
 def bump(order: RepairOrder, *fields: str) -> None:
-    """Save ``fields`` of the locked order and give it a new version."""
-    order.version = F("version") + 1
+    """Save ``fields`` of the locked order and give it a new version. The order was read
+    under its row lock in this transaction (``locked``), so nobody else can have changed
+    its version since: the new one is known without reading it back."""
+    order.version = int(order.version) + 1
     order.save(update_fields=[*fields, "version", "updated_at"])
-    order.refresh_from_db(fields=["version"])
 
 
 # ---------------------------------------------------------------- guards
@@ -307,6 +308,20 @@ def repair_order_transition(
 ) -> RepairOrder:
     """Move the order to ``to``: see the module's docstring."""
     order = locked(repair_order, version=version)
+    return _transition(order, to, actor, note, data)
+
+
+@transaction.atomic
+def transition_locked(
+    *, order: RepairOrder, to: str, actor, note: str = "", data: dict | None = None
+) -> RepairOrder:
+    """``repair_order_transition`` for a service that already holds ``order`` from
+    ``locked`` in the current transaction (and kept the instance up to date: ``bump``,
+    ``save(update_fields=...)``): the row is not read and locked a second time."""
+    return _transition(order, to, actor, note, data)
+
+
+def _transition(order, to, actor, note, data):
     if to not in S.values:
         raise IllegalTransition(_("Unknown status %(status)s.") % {"status": to})
     guard = GUARDS.get((order.status, to))

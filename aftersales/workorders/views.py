@@ -2,6 +2,8 @@
 one tab per area, each an htmx panel its area renders (reception, estimate, work,
 quality) and reloads when any panel announces ``ro-changed``."""
 
+import uuid
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,6 +45,31 @@ def _steps(order, user):
     return steps
 
 
+def _settlement_links(order, user) -> dict:
+    """Where the order goes next for money: its invoices, the cashier and the OEM claim."""
+    from aftersales.billing.invoices import BILLABLE
+    from aftersales.claims.services import CLAIMABLE_RO, open_claim_of
+    from aftersales.workorders.choices import PayType
+
+    links = {
+        "may_invoice": order.status in BILLABLE and may(user, "billing.add_invoice", order),
+        "may_see_invoices": may(user, "billing.view_invoice", order),
+        "may_settle": may(user, "billing.view_payment", order),
+        "claim": None,
+        "may_claim": False,
+        "claim_key": uuid.uuid4().hex,  # one per rendered button: a double click acts once
+    }
+    if may(user, "claims.view_warrantyclaim", order):
+        links["claim"] = open_claim_of(order)
+    if (
+        links["claim"] is None
+        and order.status in CLAIMABLE_RO
+        and may(user, "claims.add_warrantyclaim", order)
+    ):
+        links["may_claim"] = order.lines.filter(pay_type=PayType.WARRANTY).exists()
+    return links
+
+
 def _header_context(order, user):
     cancel = GUARDS.get((order.status, S.CANCELLED))
     return {
@@ -51,6 +78,7 @@ def _header_context(order, user):
         "steps": _steps(order, user),
         "can_cancel": cancel is not None and may(user, "workorders.cancel_repairorder", order),
         "printable": True,
+        **_settlement_links(order, user),
     }
 
 

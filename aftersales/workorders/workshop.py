@@ -48,6 +48,7 @@ from aftersales.workorders.transitions import (
     repair_order_transition,
     require,
     require_open,
+    transition_locked,
 )
 
 S = ROStatus
@@ -165,7 +166,13 @@ def job_assign(*, actor, line, technicians, bay=None, version) -> RepairOrderLin
     order = locked(_order_of(line), version=version)
     require(actor, order, DISPATCH)
     require_open(order)
-    line = _line_of(order, line)
+    return _assign(actor, order, _line_of(order, line), technicians, bay)
+
+
+def _assign(actor, order, line, technicians, bay, *, staff_of=None, bay_of=None):
+    """``job_assign`` on the order its caller locked and a line of it read under that
+    lock. ``staff_of``/``bay_of`` answer the staff and bay checks (a batch asks the
+    database once for all its jobs); by default each is one query."""
     _approved_job(line, order)
     if order.status not in DISPATCHABLE:
         raise Conflict(
@@ -180,7 +187,7 @@ def job_assign(*, actor, line, technicians, bay=None, version) -> RepairOrderLin
             _("Choose at least one technician."),
             fields={"technicians": [_("Choose at least one technician.")]},
         )
-    staff = _workshop_staff(order.dealer_id, wanted)
+    staff = staff_of(wanted) if staff_of else _workshop_staff(order.dealer_id, wanted)
     if wanted - staff:
         raise ValidationFailed(
             _("Only technicians and foremen of this dealer can be assigned to a job."),
@@ -188,9 +195,7 @@ def job_assign(*, actor, line, technicians, bay=None, version) -> RepairOrderLin
         )
     bay_obj = None
     if bay not in (None, ""):
-        bay_obj = WorkshopBay.objects.filter(
-            pk=getattr(bay, "pk", bay), dealer_id=order.dealer_id, active=True
-        ).first()
+        bay_obj = (bay_of or _active_bay)(order, getattr(bay, "pk", bay))
         if bay_obj is None:
             raise ValidationFailed(
                 _("Choose an active bay of this dealer."),
@@ -238,6 +243,10 @@ def job_assign(*, actor, line, technicians, bay=None, version) -> RepairOrderLin
     return line
 
 
+def _active_bay(order, pk) -> WorkshopBay | None:
+    return WorkshopBay.objects.filter(pk=pk, dealer_id=order.dealer_id, active=True).first()
+
+
 @transaction.atomic
 def repair_order_dispatch(*, actor, repair_order, version, jobs: list[dict]) -> RepairOrder:
     """Dispatch several jobs of one order at once (``[{"line", "technicians", "bay"}]``):
@@ -248,23 +257,42 @@ def repair_order_dispatch(*, actor, repair_order, version, jobs: list[dict]) -> 
         message = _("Choose at least one job.")
         raise ValidationFailed(message, fields={"jobs": [message]})
     lines = {line.pk: line for line in order.lines.filter(kind=LineKind.LABOUR)}
+    # the staff and bay checks of every job in one query each (the same people and bays
+    # usually come back job after job); the order stays locked for the whole batch
+    everyone = set()
+    for job in jobs:
+        for technician in job.get("technicians") or ():
+            pk = _int_or_none(getattr(technician, "pk", technician))
+            if pk is not None:
+                everyone.add(pk)
+    staff = _workshop_staff(order.dealer_id, everyone) if everyone else set()
+    bays: dict = {}
+
+    def bay_of(order, pk):
+        if pk not in bays:
+            bays[pk] = _active_bay(order, pk)
+        return bays[pk]
+
     for n, job in enumerate(jobs):
         line = lines.get(_int_or_none(job.get("line")))
         if line is None:
             message = _("Not a job of this order.")
             raise ValidationFailed(message, fields={f"jobs.{n}.line": [message]})
+        require_open(order)
         try:
-            job_assign(
-                actor=actor,
-                line=line,
-                technicians=job.get("technicians") or (),
-                bay=job.get("bay"),
-                version=None,
+            _assign(
+                actor,
+                order,
+                line,
+                job.get("technicians") or (),
+                job.get("bay"),
+                staff_of=lambda wanted: wanted & staff,
+                bay_of=bay_of,
             )
         except ValidationFailed as error:
             error.fields = {f"jobs.{n}.{k}": v for k, v in error.fields.items()}
             raise
-    return locked(order)
+    return order
 
 
 def _int_or_none(value):
@@ -313,9 +341,9 @@ def clock_on(*, actor, line, now=None) -> ClockEntry:
             raise ClockedElsewhere(_("You are already clocked on this job."))
         raise ClockedElsewhere(_clock_message(running))
     if order.status == S.APPROVED:
-        order = repair_order_transition(repair_order=order, to=S.IN_PROGRESS, actor=actor)
+        order = transition_locked(order=order, to=S.IN_PROGRESS, actor=actor)
     elif order.status == S.QC_FAILED:
-        order = repair_order_transition(repair_order=order, to=S.REWORK, actor=actor)
+        order = transition_locked(order=order, to=S.REWORK, actor=actor)
     now = now or timezone.now()
     try:
         # the constraint ``workorders_one_open_clock`` settles a race the check above lost
@@ -429,8 +457,8 @@ def _stop_order(*, actor, repair_order, version, to, clock_reason, reason) -> Re
         _close_entry(entry, reason=clock_reason, now=now)
     for line in order.lines.filter(pk__in={e.line_id for e in open_entries}):
         _after_clock_off(line, clock_reason)
-    return repair_order_transition(
-        repair_order=order,
+    return transition_locked(
+        order=order,
         to=to,
         actor=actor,
         note=reason,

@@ -153,6 +153,10 @@ def test_language_switch_to_english_changes_the_navigation(client, org):
     assert '<html lang="en">' in page.content.decode()
     assert nav(page) == {
         "repair-order-list": "Repair orders",
+        "invoice-list": "Invoices",
+        "billing-reports": "Settlement reports",
+        "claim-list": "Warranty claims",
+        "claim-reports": "Claim reports",
         "reception": "Reception lookup",
         "customer-list": "Customers",
         "vehicle-list": "Vehicles",
@@ -169,6 +173,7 @@ def test_language_switch_to_english_changes_the_navigation(client, org):
         "labour-operation-list": "Labour operations",
         "package-list": "Maintenance packages",
         "workshop-setup": "Workshop set-up",
+        "billing-settings": "VAT and discount limits",
         "dealer-list": "Dealers",
         "staff-list": "Staff",
         "audit-list": "Audit trail",

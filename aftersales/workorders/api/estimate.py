@@ -122,7 +122,8 @@ def _part(value):
 
     found = None
     if str(value or "").isdigit():
-        found = Part.objects.filter(pk=int(value)).first()
+        # the category is read by the warranty determination (high-voltage parts)
+        found = Part.objects.select_related("category").filter(pk=int(value)).first()
     found = found or find_part(str(value or ""))
     if found is None:
         message = _("No part with this number or barcode.")

@@ -211,7 +211,10 @@ class QualityViewSet(ScopedByActionMixin, mixins.RetrieveModelMixin, viewsets.Ge
     }
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related("checks__checked_by")
+        queryset = super().get_queryset()
+        if self.action != "retrieve":
+            return queryset  # a step: the service reads the order again under its lock
+        return queryset.prefetch_related("checks__checked_by")
 
     def _state(self, order):
         order = (

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from aftersales.billing.testing import settle
 from aftersales.core.errors import PermissionDenied, ValidationFailed
 from aftersales.core.models import OutboxMessage
 from aftersales.crm.models import ServiceVisit
@@ -138,6 +139,7 @@ def test_close_writes_one_service_visit(bj01, demo_org):
     )
     order.delivered_at = timezone.now() - datetime.timedelta(days=2)
     order.save(update_fields=["delivered_at"])
+    settle(order)  # its customer invoice of 144.00 is paid
     # when the cashier closes it
     order = repair_order_close(
         actor=demo_org["bj01-cashier"], repair_order=order, version=order.version

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from aftersales.billing.testing import settle
 from aftersales.crm.models import ServiceVisit
 from aftersales.org.models import Dealer
 from aftersales.workorders.choices import FollowUpStatus, ROStatus
@@ -83,6 +84,7 @@ def test_the_whole_quality_path_through_the_api(bj01, demo_org):
     )
     assert r.status_code == 200 and r.json()["status"] == S.DELIVERED
     assert r.json()["follow_up"] == FollowUp.objects.get(repair_order=order).pk
+    settle(order)  # the customer part is invoiced and paid
     r = api(cashier).post(
         f"{BASE}/{order.pk}/close/", {"version": r.json()["version"]}, format="json"
     )

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from aftersales.billing.testing import settle
 from aftersales.core.models import OutboxMessage
 from aftersales.crm.selectors import can_see_phone
 from aftersales.crm.validators import mask_mobile
@@ -140,6 +141,7 @@ def test_the_advisor_makes_ready_and_hands_over(client, bj01, demo_org):
 
 def test_the_cashier_closes_from_the_panel(client, bj01, demo_org):
     order = make_repair_order(dealer=bj01, status=S.DELIVERED)
+    settle(order)
     client.force_login(demo_org["bj01-cashier"])
     panel = client.get(reverse("ro-quality-panel", args=[order.pk]), **HX)
     assert reverse("ro-quality-close", args=[order.pk]) in panel.text

@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from aftersales.billing.demo import load_billing_demo
 from aftersales.catalogue.demo import load_catalogue_demo
+from aftersales.claims.demo import load_claims_demo
 from aftersales.core.audit import audit_channel
 from aftersales.core.models import AuditChannel
 from aftersales.crm.demo import load_crm_demo
@@ -18,6 +20,8 @@ DEMO_STEPS = [
     load_parts_demo,
     load_workorders_catalogue_demo,
     load_workorders_demo,
+    load_claims_demo,  # before billing: it turns some demo lines into warranty lines
+    load_billing_demo,
 ]
 
 
