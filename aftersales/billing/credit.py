@@ -180,4 +180,8 @@ def credit_note_create(
     audit_create(note, actor=actor)
     note.invoice = invoice
     note.refund_due = refund_due(invoice)
+    # a credit that leaves nothing due settles a delivered order as a payment would
+    from aftersales.billing.settlement import settle_after_payment
+
+    settle_after_payment(invoice=invoice, actor=actor)
     return note

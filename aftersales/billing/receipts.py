@@ -1,20 +1,14 @@
-"""The payment receipt (收款收据) and refund slip (退款凭证) as an A5 PDF in Chinese.
+"""The payment receipt (收款收据) and refund slip (退款凭证) of one payment: its number and
+what it shows (``receipt_context``, in Chinese whatever the reader's UI language, the
+amount also in capital numerals, 大写金额), drawn as an A5 landscape PDF by
+``billing.printing.receipt_pdf_bytes``."""
 
-Like the printed repair order (aftersales/workorders/printing.py): an HTML template
-(templates/billing/cashier_receipt.html) rendered under zh-hans whatever the reader's UI
-language, the amount also written in Chinese capital numerals (大写金额) as receipts
-are (``money.capital_amount``), turned into PDF by WeasyPrint with the CJK font the
-set-up installs (``workorders.printing.render_pdf``).
-"""
-
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aftersales.billing.choices import PaymentKind
 from aftersales.billing.models import Payment
 from aftersales.billing.money import capital_amount
-from aftersales.workorders.printing import render_pdf
 
 DOCUMENT_LANGUAGE = "zh-hans"
 
@@ -23,7 +17,8 @@ def receipt_number(payment: Payment) -> str:
     return f"{payment.invoice.number}-{payment.pk:06d}"
 
 
-def receipt_html(payment: Payment, *, user) -> str:
+def receipt_context(payment: Payment, *, user) -> dict:
+    """What the receipt shows, in Chinese whatever the reader's UI language."""
     payment = Payment.objects.select_related(
         "invoice__repair_order__vehicle",
         "invoice__dealer",
@@ -52,11 +47,15 @@ def receipt_html(payment: Payment, *, user) -> str:
             "printed_by": user,
             "taken_at": timezone.localtime(payment.created_at),
         }
-        return render_to_string("billing/cashier_receipt.html", context)
+    return context
 
 
 def receipt_pdf(payment: Payment, *, user) -> bytes:
-    return render_pdf(receipt_html(payment, user=user))
+    """The receipt as PDF, drawn with ReportLab (``billing.pdf``), quick enough to print
+    at every payment."""
+    from aftersales.billing.printing import receipt_pdf_bytes
+
+    return receipt_pdf_bytes(receipt_context(payment, user=user))
 
 
 def receipt_filename(payment: Payment) -> str:

@@ -37,7 +37,7 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("QC queue"), "qc-queue", "workorders.inspect_repairorder", icon="patch-check"),
     MenuEntry(_("Follow-up calls"), "follow-up-list", "workorders.view_followup", icon="telephone"),
     MenuEntry(_("Cashier"), "billing-cashier", "billing.add_payment", icon="cash-coin"),
-    MenuEntry(_("Invoices"), "invoice-list", "billing.view_invoice", icon="receipt"),
+    MenuEntry(_("Invoices"), "invoice-list", "billing.view_invoice", icon="receipt", more=True),
     MenuEntry(
         _("Cash closing"), "billing-closing", "billing.add_cashclosing", icon="safe", more=True
     ),
@@ -48,7 +48,13 @@ MENU: list[MenuEntry] = [
         icon="graph-up",
         more=True,
     ),
-    MenuEntry(_("Warranty claims"), "claim-list", "claims.view_warrantyclaim", icon="shield-check"),
+    MenuEntry(
+        _("Warranty claims"),
+        "claim-list",
+        "claims.view_warrantyclaim",
+        icon="shield-check",
+        more=True,
+    ),
     MenuEntry(
         _("Claim review"), "claim-review-queue", "claims.review_warrantyclaim", icon="inboxes"
     ),

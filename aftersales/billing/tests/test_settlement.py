@@ -110,3 +110,39 @@ def test_a_refund_on_a_closed_order_does_not_reopen_it(cashier):
     assert status(invoice.repair_order) == S.CLOSED
     invoice.refresh_from_db()
     assert str(invoice.due_amount) == "10.00"
+
+
+def test_a_credit_note_that_leaves_nothing_due_closes_a_delivered_order(cashier, demo_org):
+    # given a delivered order whose customer invoice of 300.00 has 250.00 paid
+    from aftersales.billing.credit import credit_note_create
+
+    invoice = make_invoice(dealer=cashier.dealer, gross="300.00")
+    order = invoice.repair_order
+    payment_take(actor=cashier, invoice=invoice, method="card", amount="250", key="c1")
+    assert status(order) == S.DELIVERED
+    # when the manager credits the remaining 50.00 (a goodwill correction)
+    line = invoice.lines.get()
+    credit_note_create(
+        actor=demo_org["bj01-svcmgr"],
+        invoice=invoice,
+        reason="好意折让",
+        lines=[{"invoice_line": line.pk, "amount": "50.00"}],
+    )
+    # then nothing is due and the order is closed
+    invoice.refresh_from_db()
+    assert invoice.due_amount == 0
+    assert status(order) == S.CLOSED
+
+
+def test_a_partial_credit_note_leaves_the_order_delivered(cashier, demo_org):
+    from aftersales.billing.credit import credit_note_create
+
+    invoice = make_invoice(dealer=cashier.dealer, gross="300.00")
+    line = invoice.lines.get()
+    credit_note_create(
+        actor=demo_org["bj01-svcmgr"],
+        invoice=invoice,
+        reason="好意折让",
+        lines=[{"invoice_line": line.pk, "amount": "50.00"}],
+    )
+    assert status(invoice.repair_order) == S.DELIVERED
