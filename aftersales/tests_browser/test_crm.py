@@ -8,7 +8,7 @@ import re
 import pytest
 
 from aftersales.org.demo import DEMO_PASSWORD, load_org_demo
-from aftersales.tests_browser.test_shell import CHROMIUM, CHROMIUM_ARGS
+from aftersales.testing.browser import chromium_context
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -19,25 +19,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def browser_context():
-    import shutil
-
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        message = f"Debian's Chromium is not installed at {CHROMIUM}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # English, so the checks read the messages as written in the code
-        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
-        context.set_default_timeout(10_000)
-        try:
-            yield context
-        finally:
-            context.close()
-            browser.close()
+    # English, so the checks read the messages as written in the code
+    with chromium_context(viewport={"width": 1366, "height": 900}, locale="en-US") as context:
+        yield context
 
 
 def sign_in(page, base_url, username):

@@ -2,26 +2,16 @@
 open the dealers page and see only one's own dealer."""
 
 import os
-import shutil
 
 import pytest
 
 from aftersales.org.demo import DEMO_PASSWORD, load_org_demo
+from aftersales.testing.browser import chromium_context
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made here (loading
 # the demo data) are ordinary synchronous ones.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = "/tmp/shell.png"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,22 +19,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def page():
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        message = f"Debian's Chromium is not installed at {CHROMIUM}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-        context.set_default_timeout(10_000)
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+    with chromium_context(viewport={"width": 1280, "height": 800}, locale="zh-CN") as context:
+        yield context.new_page()
 
 
 def test_sign_in_switch_language_and_see_own_dealer(page, live_server):

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from aftersales.org.demo import DEMO_PASSWORD, load_org_demo
-from aftersales.tests_browser.test_shell import CHROMIUM, CHROMIUM_ARGS
+from aftersales.testing.browser import chromium_context
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -16,24 +16,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def desk():
-    import shutil
-
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        message = f"Debian's Chromium is not installed at {CHROMIUM}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        context.set_default_timeout(10_000)
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+    with chromium_context(viewport={"width": 1280, "height": 900}, locale="zh-CN") as context:
+        yield context.new_page()
 
 
 def test_cash_payment_shows_the_change_and_settles_the_order(desk, live_server):

@@ -4,13 +4,12 @@ the car diagram and checks the car in."""
 
 import os
 import re
-import shutil
 
 import pytest
 from django.urls import NoReverseMatch, reverse
 
 from aftersales.org.demo import DEMO_PASSWORD, load_org_demo
-from aftersales.tests_browser.test_shell import CHROMIUM, CHROMIUM_ARGS
+from aftersales.testing.browser import chromium_context
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -21,23 +20,9 @@ SCREENSHOT = "/tmp/reception-panel.png"
 @pytest.fixture
 def browser_page(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        message = f"Debian's Chromium is not installed at {CHROMIUM}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # a tablet in landscape, English so the checks read the messages as written
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-        context.set_default_timeout(10_000)
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+    # a tablet in landscape, English so the checks read the messages as written
+    with chromium_context(viewport={"width": 1280, "height": 900}, locale="en-US") as context:
+        yield context.new_page()
 
 
 def _detail_page_complete() -> bool:

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from aftersales.org.demo import DEMO_PASSWORD, load_org_demo
-from aftersales.tests_browser.test_shell import CHROMIUM, CHROMIUM_ARGS
+from aftersales.testing.browser import chromium_context
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -15,26 +15,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def tablet():
-    import shutil
-
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        message = f"Debian's Chromium is not installed at {CHROMIUM}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            viewport={"width": 1024, "height": 768}, locale="en-US", has_touch=True
-        )
-        context.set_default_timeout(10_000)
-        try:
-            yield context
-        finally:
-            context.close()
-            browser.close()
+    with chromium_context(
+        viewport={"width": 1024, "height": 768}, locale="en-US", has_touch=True
+    ) as context:
+        yield context
 
 
 def test_technician_clocks_on_and_off_on_my_jobs(tablet, live_server):
