@@ -313,8 +313,13 @@ def _pay_customer(rng, book: _Book, invoice, moment, cashier) -> None:
     else:
         first = _split(rng, gross)
         amounts = [first, gross - first]
+    # paid the minutes before ``moment`` but on its day: an order closed just after
+    # midnight has its payments on that day too, not on the evening before
+    midnight = _local(_day(moment), 0)
     for index, (method, amount) in enumerate(zip(methods, amounts, strict=True)):
-        at = moment - (len(amounts) - index) * M1
+        at = max(
+            moment - (len(amounts) - index) * M1, midnight + index * datetime.timedelta(seconds=1)
+        )
         tendered = _cash_tendered(rng, amount) if method == M.CASH else None
         book.pay(rng, invoice, method, amount, at, cashier, tendered=tendered)
 
