@@ -32,6 +32,7 @@ for module in (
     "aftersales.workorders.api.printing",
     "aftersales.billing.api.routes",
     "aftersales.claims.api.routes",
+    "aftersales.appointments.api.routes",
 ):
     import_module(module).register(router)
 

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "aftersales.workorders",
     "aftersales.billing",
     "aftersales.claims",
+    "aftersales.appointments",
 ]
 
 MIDDLEWARE = [

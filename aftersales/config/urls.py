@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("aftersales.workorders.urls")),
     path("", include("aftersales.billing.urls")),
     path("", include("aftersales.claims.urls")),
+    path("", include("aftersales.appointments.urls")),
 ]

@@ -210,6 +210,17 @@ _CLAIM_CODES = {
     "claims.change_causecode",
 }
 
+# Appointments: advisors and DCRC agents book, move and cancel; the advisor checks the car
+# in; the foreman plans the day; the service manager sets up the capacity.
+_BOOK_READ = {"appointments.view_booking", "appointments.view_dayplan"}
+_BOOK = _BOOK_READ | {
+    "appointments.add_booking",
+    "appointments.change_booking",
+    "appointments.cancel_booking",
+}
+_PLAN = _BOOK_READ | {"appointments.change_dayplan"}
+_SCHEDULE_SETUP = {"appointments.view_schedulesettings", "appointments.change_schedule"}
+
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SERVICE_ADVISOR: frozenset(
         _STAFF
@@ -218,13 +229,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _RO_ADVISE
         | _BILL_PREPARE
         | _CLAIM_WRITE
+        | _BOOK
+        | {"appointments.checkin_booking", "appointments.view_schedulesettings"}
         | {"parts.add_reservation", "parts.view_reservation", "parts.change_reservation"}
     ),
-    Role.TECHNICIAN: frozenset(_STAFF | _PARTS_LOOKUP | _RO_READ | {"workorders.work_repairorder"}),
+    Role.TECHNICIAN: frozenset(
+        _STAFF | _PARTS_LOOKUP | _RO_READ | {"workorders.work_repairorder"} | _BOOK_READ
+    ),
     Role.FOREMAN: frozenset(
         _STAFF
         | _PARTS_LOOKUP
         | _RO_READ
+        | _PLAN
+        | {"appointments.view_schedulesettings"}
         | {"org.view_user", "workorders.dispatch_repairorder", "workorders.work_repairorder"}
     ),
     Role.QC_INSPECTOR: frozenset(_STAFF | _RO_READ | {"workorders.inspect_repairorder"}),
@@ -236,12 +253,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"workorders.view_repairorder", "workorders.close_repairorder"}
     ),
     Role.DCRC_AGENT: frozenset(
-        _STAFF | _CONTACT | _FOLLOW_UP | {"crm.change_customer", "workorders.view_repairorder"}
+        _STAFF
+        | _CONTACT
+        | _FOLLOW_UP
+        | _BOOK
+        | {"crm.change_customer", "workorders.view_repairorder"}
     ),
     Role.DCRC_MANAGER: frozenset(
         _STAFF
         | _CONTACT
         | _FOLLOW_UP
+        | _BOOK
         | {
             "org.view_user",
             "crm.change_customer",
@@ -261,7 +283,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _CASHIER
         | _BILL_SETUP
         | _CLAIM_WRITE
+        | _BOOK
+        | _PLAN
+        | _SCHEDULE_SETUP
         | {
+            "appointments.checkin_booking",
             "crm.reveal_customer",
             "workorders.dispatch_repairorder",
             "workorders.view_followup",
@@ -276,6 +302,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _BILL_READ
         | _BILL_SETUP
         | _CLAIM_READ
+        | _BOOK_READ
+        | _SCHEDULE_SETUP
         | {"parts.change_warehouse", "crm.reveal_customer"}
     ),
     Role.REGION_MANAGER: frozenset(
@@ -285,6 +313,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _RO_READ
         | _BILL_READ
         | _CLAIM_READ
+        | _BOOK_READ
         | {
             "crm.export_customer",
             "parts.export_stockmove",
@@ -307,6 +336,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _RO_READ
         | _BILL_READ
         | _CLAIM_READ
+        | _BOOK_READ
         | {"workorders.view_followup", "workorders.view_servicesettings"}
     ),
     Role.OEM_ADMIN: frozenset(
@@ -406,6 +436,17 @@ PERMISSION_LABELS = {
     "billing.view_cashclosing": _("See cash closings"),
     "billing.add_cashclosing": _("Close the cash day"),
     "billing.view_billingsettings": _("See VAT and discount limits"),
+    "appointments.view_booking": _("See bookings, the booking calendar and its statistics"),
+    "appointments.add_booking": _("Take bookings"),
+    "appointments.change_booking": _("Confirm and reschedule bookings"),
+    "appointments.cancel_booking": _("Cancel bookings"),
+    "appointments.checkin_booking": _("Check in booked cars (opens their repair orders)"),
+    "appointments.view_dayplan": _("See the workshop's day plan"),
+    "appointments.change_dayplan": _("Plan the day: optimise, pin and move jobs"),
+    "appointments.view_schedulesettings": _("See the workshop's capacity set-up"),
+    "appointments.change_schedule": _(
+        "Set up capacity: booking rules, closed days, technicians, advisors, absences"
+    ),
     "billing.change_billingsettings": _("Set VAT and discount limits"),
     "claims.view_warrantyclaim": _("See warranty claims"),
     "claims.view_symptomcode": _("See the symptom codes of claims"),

@@ -233,6 +233,21 @@ class OperationCategory(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# The bay kind a job of each operation category needs unless the operation says otherwise
+# (``LabourOperation.bay_kind``: e.g. a wheel alignment, a chassis operation, needs the
+# alignment bay).
+CATEGORY_BAY = {
+    OperationCategory.MAINTENANCE: BayKind.QUICK,
+    OperationCategory.DIAGNOSIS: BayKind.GENERAL,
+    OperationCategory.ENGINE: BayKind.GENERAL,
+    OperationCategory.CHASSIS: BayKind.GENERAL,
+    OperationCategory.ELECTRICAL: BayKind.GENERAL,
+    OperationCategory.BODY: BayKind.BODY,
+    OperationCategory.HV: BayKind.EV,
+    OperationCategory.OTHER: BayKind.GENERAL,
+}
+
+
 def transition_diagram() -> str:
     """The transition table as a Mermaid state diagram (docs/repair-orders.md shows it; a
     test keeps the two equal)."""

@@ -20,6 +20,7 @@ from aftersales.core.access import RestrictedQuerySet
 from aftersales.workorders.choices import (
     Approval,
     ApprovalChannel,
+    CATEGORY_BAY,
     BayKind,
     CallOutcome,
     CheckKind,
@@ -66,6 +67,13 @@ class LabourOperation(models.Model):
     default_hours = models.DecimalField(
         _("standard hours"), validators=[MinValueValidator(Decimal("0.01"))], **HOURS
     )
+    bay_kind = models.CharField(
+        _("bay kind"),
+        max_length=10,
+        choices=BayKind.choices,
+        blank=True,
+        help_text=_("The kind of bay the job needs; empty: the usual one for its category."),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -77,6 +85,11 @@ class LabourOperation(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    @property
+    def needs_bay(self) -> str:
+        """The bay kind this operation's job needs (its own, or its category's usual one)."""
+        return self.bay_kind or CATEGORY_BAY.get(self.category, BayKind.GENERAL)
 
 
 class LabourTime(models.Model):

@@ -1,0 +1,5 @@
+"""API of the appointments app: bookings."""
+
+
+def register(router):
+    pass

@@ -1,0 +1,5 @@
+"""API of the appointments app: plan."""
+
+
+def register(router):
+    pass

@@ -1,0 +1,5 @@
+"""API of the appointments app: setup."""
+
+
+def register(router):
+    pass

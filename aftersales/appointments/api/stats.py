@@ -1,0 +1,5 @@
+"""API of the appointments app: stats."""
+
+
+def register(router):
+    pass

@@ -1,0 +1,1 @@
+"""Access-matrix declarations: bookings (see aftersales/testing/matrix.py)."""

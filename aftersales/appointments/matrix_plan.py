@@ -1,0 +1,1 @@
+"""Access-matrix declarations: plan (see aftersales/testing/matrix.py)."""

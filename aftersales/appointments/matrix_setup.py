@@ -1,0 +1,1 @@
+"""Access-matrix declarations: setup (see aftersales/testing/matrix.py)."""

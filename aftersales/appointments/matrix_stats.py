@@ -1,0 +1,1 @@
+"""Access-matrix declarations: stats (see aftersales/testing/matrix.py)."""

@@ -1,0 +1,97 @@
+"""Test helpers of the appointments app: a dealer's workshop capacity in one call.
+
+``make_capacity(dealer)`` gives the dealer bays of each kind asked for, technicians with
+skills and shifts and advisors with reception hours (every day, 08:30-18:00 unless told),
+as new users holding the technician / service-advisor role at that dealer."""
+
+import datetime
+import itertools
+
+from aftersales.workorders.choices import BayKind, OperationCategory
+
+_serial = itertools.count(1)
+
+ALL_KINDS = [k.value for k in BayKind]
+ALL_CATEGORIES = [c.value for c in OperationCategory]
+
+
+def make_user(dealer, role, name=""):
+    from aftersales.org.models import RoleAssignment, User
+
+    n = next(_serial)
+    user = User.objects.create(
+        username=f"{dealer.code.lower()}-{role[:4]}-{n}",
+        first_name=name or f"{role[:4]}{n}",
+        dealer=dealer,
+    )
+    RoleAssignment.objects.create(user=user, role=role, dealer=dealer)
+    return user
+
+
+def make_technician(
+    dealer,
+    *,
+    bay_kinds=None,
+    categories=(),
+    weekdays=None,
+    start=datetime.time(8, 30),
+    end=datetime.time(18, 0),
+    user=None,
+):
+    from aftersales.appointments.models import Technician
+
+    return Technician.objects.create(
+        dealer=dealer,
+        user=user or make_user(dealer, "technician"),
+        bay_kinds=list(bay_kinds if bay_kinds is not None else ALL_KINDS),
+        categories=list(categories),
+        weekdays=list(weekdays if weekdays is not None else range(7)),
+        shift_start=start,
+        shift_end=end,
+    )
+
+
+def make_advisor(
+    dealer, *, weekdays=None, start=datetime.time(8, 30), end=datetime.time(18, 0), user=None
+):
+    from aftersales.appointments.models import Advisor
+
+    return Advisor.objects.create(
+        dealer=dealer,
+        user=user or make_user(dealer, "service_advisor"),
+        weekdays=list(weekdays if weekdays is not None else range(7)),
+        reception_start=start,
+        reception_end=end,
+    )
+
+
+def make_capacity(
+    dealer,
+    *,
+    bays=(BayKind.GENERAL, BayKind.QUICK),
+    technicians=2,
+    advisors=1,
+    opens=datetime.time(8, 30),
+    closes=datetime.time(18, 0),
+):
+    """Bays (one per kind in ``bays``, repeat a kind for more), ``technicians`` all-round
+    technicians and ``advisors`` advisors at ``dealer``, open every day from ``opens`` to
+    ``closes``. Returns ``{"bays": [...], "technicians": [...], "advisors": [...]}``."""
+    from aftersales.appointments.models import ScheduleSettings
+    from aftersales.workorders.models import ServiceSettings, WorkshopBay
+
+    ServiceSettings.objects.update_or_create(
+        dealer=dealer, defaults={"workday_start": opens, "workday_end": closes}
+    )
+    ScheduleSettings.objects.get_or_create(dealer=dealer)
+    made_bays = []
+    for index, kind in enumerate(bays, start=1):
+        bay, _ = WorkshopBay.objects.get_or_create(
+            dealer=dealer,
+            code=f"{kind[:2].upper()}{index:02d}",
+            defaults={"name": f"{index}号工位", "kind": kind},
+        )
+        made_bays.append(bay)
+    techs = [make_technician(dealer, start=opens, end=closes) for _ in range(technicians)]
+    sas = [make_advisor(dealer, start=opens, end=closes) for _ in range(advisors)]
+    return {"bays": made_bays, "technicians": techs, "advisors": sas}

@@ -1,0 +1,3 @@
+"""Appointment pages: bookings (filled by its owner)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Appointment pages: plan (filled by its owner)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Appointment pages: setup (filled by its owner)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Appointment pages: stats (filled by its owner)."""
+
+urlpatterns = []
