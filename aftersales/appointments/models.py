@@ -80,7 +80,6 @@ class ScheduleSettings(models.Model):
     class Meta:
         verbose_name = _("booking settings")
         verbose_name_plural = _("booking settings")
-        permissions = [("change_schedule", "Set up the workshop's capacity")]
 
     def __str__(self):
         return str(self.dealer)

@@ -219,7 +219,7 @@ _BOOK = _BOOK_READ | {
     "appointments.cancel_booking",
 }
 _PLAN = _BOOK_READ | {"appointments.change_dayplan"}
-_SCHEDULE_SETUP = {"appointments.view_schedulesettings", "appointments.change_schedule"}
+_SCHEDULE_SETUP = {"appointments.view_schedulesettings", "appointments.change_schedulesettings"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SERVICE_ADVISOR: frozenset(
@@ -444,7 +444,7 @@ PERMISSION_LABELS = {
     "appointments.view_dayplan": _("See the workshop's day plan"),
     "appointments.change_dayplan": _("Plan the day: optimise, pin and move jobs"),
     "appointments.view_schedulesettings": _("See the workshop's capacity set-up"),
-    "appointments.change_schedule": _(
+    "appointments.change_schedulesettings": _(
         "Set up capacity: booking rules, closed days, technicians, advisors, absences"
     ),
     "billing.change_billingsettings": _("Set VAT and discount limits"),

@@ -169,7 +169,6 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'booking settings',
                 'verbose_name_plural': 'booking settings',
-                'permissions': [('change_schedule', "Set up the workshop's capacity")],
             },
         ),
         migrations.CreateModel(
