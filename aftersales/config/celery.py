@@ -18,6 +18,7 @@ HEARTBEAT_SECONDS = float(os.environ.get("AFTERSALES_HEARTBEAT_SECONDS", "30"))
 OUTBOX_SECONDS = float(os.environ.get("AFTERSALES_OUTBOX_SECONDS", "10"))
 IMPORT_SECONDS = float(os.environ.get("AFTERSALES_IMPORT_SECONDS", "3"))
 RESERVATION_SECONDS = float(os.environ.get("AFTERSALES_RESERVATION_SECONDS", "300"))
+APPOINTMENT_SECONDS = float(os.environ.get("AFTERSALES_APPOINTMENT_SECONDS", "300"))
 
 app.conf.beat_schedule = {
     "jobs-heartbeat": {"task": "aftersales.core.tasks.heartbeat", "schedule": HEARTBEAT_SECONDS},
@@ -28,6 +29,21 @@ app.conf.beat_schedule = {
     "parts-reservations": {
         "task": "aftersales.parts.tasks.expire_reservations",
         "schedule": RESERVATION_SECONDS,
+    },
+    # bookings past their grace time become no-shows; tomorrow's bookings get their
+    # reminder once the dealer's reminder hour has come
+    "appointments-no-shows": {
+        "task": "aftersales.appointments.tasks.mark_no_shows",
+        "schedule": APPOINTMENT_SECONDS,
+    },
+    "appointments-reminders": {
+        "task": "aftersales.appointments.tasks.send_reminders",
+        "schedule": APPOINTMENT_SECONDS,
+    },
+    # a job running over its planned end re-plans that dealer's day
+    "appointments-replan": {
+        "task": "aftersales.appointments.tasks.replan_on_delays",
+        "schedule": APPOINTMENT_SECONDS,
     },
     # idempotency keys of write requests past their week, 03:20 local time
     "core-idempotency": {
