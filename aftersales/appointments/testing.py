@@ -95,3 +95,50 @@ def make_capacity(
     techs = [make_technician(dealer, start=opens, end=closes) for _ in range(technicians)]
     sas = [make_advisor(dealer, start=opens, end=closes) for _ in range(advisors)]
     return {"bays": made_bays, "technicians": techs, "advisors": sas}
+
+
+def make_booking(dealer, *, actor=None, vehicle=None, service_type="maintenance", **extra):
+    """A booking of ``dealer`` at the first free slot from tomorrow (the dealer gets a small
+    workshop first when it has no technician)."""
+    from django.utils import timezone
+
+    from aftersales.appointments.bookings import booking_create
+    from aftersales.appointments.models import Technician
+    from aftersales.appointments.slots import find_slots, needs_for
+    from aftersales.crm.testing import make_customer, make_vehicle
+
+    if not Technician.objects.filter(dealer=dealer).exists():
+        make_capacity(dealer)
+    if vehicle is None:
+        vehicle = make_vehicle(owner=make_customer(dealer=dealer), dealer=dealer)
+    needs = needs_for(service_type=service_type)
+    first = timezone.localdate() + datetime.timedelta(days=1)
+    slot = find_slots(
+        dealer=dealer,
+        first=first,
+        last=first + datetime.timedelta(days=14),
+        bay_kind=needs.bay_kind,
+        categories=needs.categories,
+        hours=needs.hours,
+        limit=1,
+    )[0]
+    extra.setdefault("channel", "phone")
+    return booking_create(
+        actor=actor,
+        dealer=dealer,
+        vehicle=vehicle,
+        service_type=service_type,
+        starts_at=slot.starts_at,
+        **extra,
+    )
+
+
+def make_day_plan(dealer, day=None):
+    """A built day plan of ``dealer`` (tomorrow by default) with one booking on it."""
+    from django.utils import timezone
+
+    from aftersales.appointments.dayplan import day_plan_build
+
+    booking = make_booking(dealer)
+    day = day or timezone.localdate(booking.starts_at)
+    return day_plan_build(actor=None, dealer=dealer, day=day, time_limit=1.0)
