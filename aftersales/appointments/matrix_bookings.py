@@ -113,4 +113,62 @@ declare(
         make=_dealer,
         detail=True,
     ),
+    # pages (forms are sent as JSON, so the actions see no fields: they redirect back with
+    # the error, 302)
+    Endpoint("appointment-calendar", "page", "appointments.view_booking", make=_booking),
+    Endpoint(
+        "booking-new",
+        "page",
+        "appointments.add_booking",
+        make=_booking,
+        detail=True,
+        url_kwargs=_NO_KWARGS,
+        scoped=False,  # the form of the user's own dealer
+    ),
+    Endpoint(
+        "booking-slots",
+        "page",
+        "appointments.view_booking",
+        make=_booking,
+        detail=True,
+        url_kwargs=_NO_KWARGS,
+        scoped=False,  # the free times of the user's own dealers
+    ),
+    Endpoint("booking-detail", "page", "appointments.view_booking", make=_booking, detail=True),
+    Endpoint(
+        "booking-confirm",
+        "page",
+        "appointments.change_booking",
+        make=_booking,
+        detail=True,
+        method="post",
+        ok_status=302,
+    ),
+    Endpoint(
+        "booking-reschedule",
+        "page",
+        "appointments.change_booking",
+        make=_booking,
+        detail=True,
+        method="post",
+        ok_status=302,
+    ),
+    Endpoint(
+        "booking-cancel",
+        "page",
+        "appointments.cancel_booking",
+        make=_booking,
+        detail=True,
+        method="post",
+        ok_status=302,
+    ),
+    Endpoint(
+        "booking-check-in",
+        "page",
+        "appointments.checkin_booking",
+        make=_booking,
+        detail=True,
+        method="post",
+        ok_status=302,
+    ),
 )
