@@ -94,7 +94,9 @@ class DayCapacity:
         return {bay.kind for bay in self.bays}
 
 
-def _at(day: datetime.date, at: datetime.time) -> datetime.datetime:
+def _at(day: datetime.date, at) -> datetime.datetime:
+    if isinstance(at, str):  # a default not read back from the database ("08:30")
+        at = datetime.time.fromisoformat(at)
     return timezone.make_aware(datetime.datetime.combine(day, at))
 
 

@@ -57,3 +57,51 @@ declare(
         },
     ),
 )
+
+
+def _job_record(dealer):
+    return _job(_plan(dealer))
+
+
+def _plan_today(dealer):
+    from django.utils import timezone
+
+    from aftersales.appointments.dayplan import day_plan_build
+    from aftersales.appointments.testing import make_capacity
+
+    make_capacity(dealer)
+    return day_plan_build(actor=None, dealer=dealer, day=timezone.localdate(), time_limit=1.0)
+
+
+declare(
+    Endpoint("day-plan", "page", VIEW, make=_plan_today),
+    Endpoint(
+        "day-plan-optimise",
+        "page",
+        CHANGE,
+        make=_plan,
+        detail=True,
+        url_kwargs=_NO_KWARGS,
+        method="post",
+        ok_status=302,
+        scoped=False,  # plans the user's own dealer (another dealer in the form: 404)
+    ),
+    Endpoint(
+        "planned-job-pin",
+        "page",
+        CHANGE,
+        make=_job_record,
+        detail=True,
+        method="post",
+        ok_status=302,
+    ),
+    Endpoint(
+        "planned-job-move",
+        "page",
+        CHANGE,
+        make=_job_record,
+        detail=True,
+        method="post",
+        ok_status=302,
+    ),
+)

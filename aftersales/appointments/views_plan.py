@@ -1,0 +1,210 @@
+"""The foreman's day-plan board: technicians × the day's hours, each planned job a block;
+optimise, pin and move (htmx: the board is redrawn in place)."""
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aftersales.appointments import dayplan, selectors
+from aftersales.appointments.capacity import day_capacity
+from aftersales.appointments.models import DayPlan, PlannedJob
+from aftersales.appointments.views_bookings import _date, _dealer, error_text
+from aftersales.core.access import allowed_at
+from aftersales.core.errors import ServiceError
+from aftersales.workorders.views_reception import needs
+
+VIEW, CHANGE = "appointments.view_dayplan", "appointments.change_dayplan"
+
+
+def _percent(moment, opens, span) -> float:
+    return round(max(0.0, min(100.0, (moment - opens).total_seconds() / span * 100)), 3)
+
+
+def board_context(request, dealer, day):
+    capacity = day_capacity(dealer, day)
+    plan = selectors.day_plan(request.user, dealer, day)
+    jobs = list(plan.jobs.all()) if plan is not None else []
+    rows, hours = [], []
+    if capacity.is_open:
+        opens, closes = capacity.opens, capacity.closes
+        span = (closes - opens).total_seconds()
+        hour = opens.replace(minute=0) + datetime.timedelta(hours=1)
+        while hour < closes:
+            hours.append(
+                {
+                    "label": timezone.localtime(hour).strftime("%H:%M"),
+                    "left": _percent(hour, opens, span),
+                }
+            )
+            hour += datetime.timedelta(hours=1)
+        by_tech = {}
+        for job in jobs:
+            by_tech.setdefault(job.technician_id, []).append(job)
+        people = {p.user_id: p for p in capacity.technicians}
+        tech_ids = list(people) + [t for t in by_tech if t not in people]
+        for tech_id in tech_ids:
+            person = people.get(tech_id)
+            blocks = []
+            for job in sorted(by_tech.get(tech_id, []), key=lambda j: j.starts_at):
+                blocks.append(
+                    {
+                        "job": job,
+                        "left": _percent(job.starts_at, opens, span),
+                        "width": max(
+                            1.5,
+                            _percent(job.ends_at, opens, span)
+                            - _percent(job.starts_at, opens, span),
+                        ),
+                        "label": _job_label(job),
+                    }
+                )
+            off = []
+            if person is not None:
+                cursor = opens
+                for start, end in person.windows:
+                    if start > cursor:
+                        off.append(
+                            {
+                                "left": _percent(cursor, opens, span),
+                                "width": _percent(start, opens, span)
+                                - _percent(cursor, opens, span),
+                            }
+                        )
+                    cursor = max(cursor, end)
+                if cursor < closes:
+                    off.append(
+                        {
+                            "left": _percent(cursor, opens, span),
+                            "width": 100 - _percent(cursor, opens, span),
+                        }
+                    )
+            name = (
+                person.name
+                if person
+                else (
+                    by_tech[tech_id][0].technician.get_full_name()
+                    or by_tech[tech_id][0].technician.username
+                )
+            )
+            rows.append({"id": tech_id, "name": name, "blocks": blocks, "off": off})
+    return {
+        "dealer": dealer,
+        "day": day,
+        "capacity": capacity,
+        "plan": plan,
+        "jobs": jobs,
+        "rows": rows,
+        "hours": hours,
+        "technicians": capacity.technicians,
+        "bays": capacity.bays,
+        "can_change": allowed_at(request.user, CHANGE, dealer=dealer),
+        "object_list": [plan] if plan is not None else [],
+    }
+
+
+def _job_label(job) -> str:
+    if job.line_id:
+        return f"{job.line.repair_order.number} · {job.line.description}"
+    return f"{job.booking.number} · {job.booking.get_service_type_display()}"
+
+
+@needs(VIEW)
+def day_plan_board(request):
+    """The plan of a dealer's day (today by default)."""
+    dealer, dealers = _dealer(request, VIEW)
+    day = _date(request.GET.get("day"), timezone.localdate())
+    if dealer is None:
+        raise Http404
+    context = board_context(request, dealer, day)
+    context.update(
+        {
+            "dealers": dealers if dealers.count() > 1 else [],
+            "previous": day - datetime.timedelta(days=1),
+            "next": day + datetime.timedelta(days=1),
+        }
+    )
+    return render(request, "appointments/plan_board.html", context)
+
+
+def _answer(request, dealer, day):
+    if request.htmx:
+        return render(
+            request, "appointments/plan_board_body.html", board_context(request, dealer, day)
+        )
+    return redirect(f"{reverse('day-plan')}?dealer={dealer.pk}&day={day.isoformat()}")
+
+
+@require_POST
+@needs(CHANGE)
+def day_plan_optimise(request):
+    """Optimise the day (pinned and started jobs stay)."""
+    dealer, _dealers = _dealer(request, CHANGE)
+    day = _date(request.POST.get("day"), timezone.localdate())
+    if dealer is None:
+        raise Http404
+    try:
+        plan = dayplan.day_plan_build(actor=request.user, dealer=dealer, day=day)
+    except ServiceError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(
+            request,
+            _("Day planned: %(jobs)s jobs, %(late)s minutes late in all, %(left)s left out.")
+            % {"jobs": plan.jobs.count(), "late": plan.late_minutes, "left": len(plan.unplaced)},
+        )
+    return _answer(request, dealer, day)
+
+
+def _job(request, pk):
+    job = (
+        PlannedJob.objects.select_related("plan__dealer")
+        .filter(pk=pk, plan__in=DayPlan.objects.restrict(request.user, "view"))
+        .first()
+    )
+    if job is None:
+        raise Http404
+    if not allowed_at(request.user, CHANGE, dealer=job.plan.dealer):
+        raise PermissionDenied
+    return job
+
+
+@require_POST
+@needs(CHANGE)
+def planned_job_pin(request, pk):
+    job = _job(request, pk)
+    dayplan.planned_job_pin(actor=request.user, job=job, pinned=request.POST.get("pinned") != "0")
+    return _answer(request, job.plan.dealer, job.plan.day)
+
+
+@require_POST
+@needs(CHANGE)
+def planned_job_move(request, pk):
+    """Move a job to the technician, bay and start time chosen (it is pinned there)."""
+    job = _job(request, pk)
+    plan = job.plan
+    raw = request.POST.get("start", "")
+    try:
+        at = datetime.datetime.combine(plan.day, datetime.time.fromisoformat(raw))
+        technician = int(request.POST.get("technician", ""))
+        bay = int(request.POST.get("bay", ""))
+    except ValueError:
+        messages.error(request, _("Choose the technician, the bay and the start time."))
+        return _answer(request, plan.dealer, plan.day)
+    try:
+        dayplan.planned_job_move(
+            actor=request.user,
+            job=job,
+            technician=technician,
+            bay=bay,
+            starts_at=timezone.make_aware(at),
+        )
+    except ServiceError as exc:
+        messages.error(request, error_text(exc))
+    return _answer(request, plan.dealer, plan.day)
