@@ -84,7 +84,7 @@ declare(
         url_kwargs=_NO_KWARGS,
         method="post",
         ok_status=302,
-        scoped=False,  # plans the user's own dealer (another dealer in the form: 404)
+        scoped=False,  # the dealers the user holds the permission at, never another one
     ),
     Endpoint(
         "planned-job-pin",

@@ -1,3 +1,7 @@
-"""Appointment pages: setup (filled by its owner)."""
+"""The workshop capacity set-up page."""
 
-urlpatterns = []
+from django.urls import path
+
+from aftersales.appointments import views_setup as views
+
+urlpatterns = [path("appointments/capacity/", views.schedule_setup, name="schedule-setup")]
