@@ -23,12 +23,17 @@ from aftersales.appointments.optimiser import (  # noqa: E402
     Problem,
     Technician,
     greedy,
+    heuristic,
     solve,
 )
 
 DAY = 570  # 08:30-18:00
 LUNCH = (210, 270)  # 12:00-13:00
-BAYS = ["general"] * 8 + ["quick"] * 5 + ["alignment"] * 2 + ["body"] * 2 + ["paint"] + ["ev"] * 2
+BAYS = ["general"] * 10 + ["quick"] * 4 + ["alignment"] + ["body"] * 2 + ["paint"] + ["ev"] * 2
+# arrival times (minutes after opening): most cars by appointment through the morning and
+# early afternoon, a few waiting at the door; --busy brings them all in the morning
+ARRIVALS = [0, 0, 15, 30, 45, 60, 90, 120, 150, 180, 210, 240, 270, 300, 330]
+BUSY_ARRIVALS = [0, 0, 0, 15, 30, 30, 45, 60, 60, 90, 120, 150, 180, 240, 270, 300]
 CATEGORIES = {
     "quick": ["maintenance"],
     "general": ["diagnosis", "engine", "chassis", "electrical"],
@@ -39,7 +44,7 @@ CATEGORIES = {
 }
 
 
-def day(jobs: int, seed: int) -> Problem:
+def day(jobs: int, seed: int, busy: bool = False) -> Problem:
     rng = random.Random(seed)
     technicians = []
     for t in range(30):
@@ -66,7 +71,7 @@ def day(jobs: int, seed: int) -> Problem:
     car = 0
     while len(made) < jobs:
         car += 1
-        release = rng.choice([0, 0, 15, 30, 45, 60, 90, 120, 150, 180, 240, 270, 300, 330])
+        release = rng.choice(BUSY_ARRIVALS if busy else ARRIVALS)
         count = min(jobs - len(made), rng.choice([1, 1, 2, 2, 2, 3]))
         previous = []
         total = 0
@@ -101,8 +106,13 @@ def day(jobs: int, seed: int) -> Problem:
                 )
             )
             previous.append(key)
-        due = min(DAY, release + total + rng.choice([30, 60, 90, 150]))
-        made[-count:] = [Job(**{**j.__dict__, "due": due}) for j in made[-count:]]
+        # the advisor promises the work plus a buffer, and takes no car that cannot be
+        # done by closing: a late arrival is received earlier in the day's list
+        release = max(0, min(release, DAY - total - 60))
+        due = min(DAY, release + total + rng.choice([60, 90, 120, 180, 240]))
+        made[-count:] = [
+            Job(**{**j.__dict__, "release": release, "due": due}) for j in made[-count:]
+        ]
     return Problem(made, technicians, bays, horizon=DAY)
 
 
@@ -131,8 +141,10 @@ def main():
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--short", type=float, default=2.0)
     parser.add_argument("--long", type=float, default=30.0)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--busy", action="store_true", help="all cars arrive in the morning")
     args = parser.parse_args()
-    problem = day(args.jobs, args.seed)
+    problem = day(args.jobs, args.seed, busy=args.busy)
     print(
         f"machine: {os.cpu_count()} CPUs, {cpu()}, Python {platform.python_version()}; "
         f"data: {len(problem.jobs)} jobs ({len({j.group for j in problem.jobs})} cars), "
@@ -141,15 +153,23 @@ def main():
     )
     base = greedy(problem)
     line("greedy (FCFS)", base)
-    short = solve(problem, time_limit=args.short, hint=base)
+    start = heuristic(problem)
+    line("best list schedule", start)
+    short = solve(problem, time_limit=args.short, hint=start, workers=args.workers)
     line(f"CP-SAT {args.short:g} s", short)
     if short.first_seconds is not None:
         print(f"  first plan after {short.first_seconds:.2f} s")
-    long = solve(problem, time_limit=args.long, hint=base)
+    long = solve(problem, time_limit=args.long, hint=start, workers=args.workers)
     line(f"CP-SAT {args.long:g} s", long)
     best_bound = max(long.bound, short.bound)
     gap = (short.objective - best_bound) / best_bound
     print(f"gap of the {args.short:g}-s plan to the {args.long:g}-s bound: {gap:.2%}")
+    best = min(short.objective, long.objective)
+    print(
+        f"gap of the {args.short:g}-s plan to the best plan found ({args.long:g} s): "
+        f"{(short.objective - best) / best:.2%}; "
+        f"{args.long:g}-s plan to its own bound: {(long.objective - best_bound) / best_bound:.2%}"
+    )
     print(
         f"vs greedy: lateness {base.late_minutes} -> {short.late_minutes} min, "
         f"utilisation {base.utilisation:.1%} -> {short.utilisation:.1%}, "

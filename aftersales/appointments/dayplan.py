@@ -45,6 +45,10 @@ REASONS = {
     optimiser.NO_BAY: gettext_lazy("the dealer has no bay of the kind this job needs"),
     optimiser.NO_TECHNICIAN: gettext_lazy("no technician on shift has the skill for this job"),
     optimiser.NO_WINDOW: gettext_lazy("no skilled technician's shift is long enough for this job"),
+    optimiser.NO_TIME: gettext_lazy(
+        "it cannot be finished by closing time (the car arrives too late or waits for other work)"
+    ),
+    optimiser.CYCLE: gettext_lazy("its jobs wait for each other in a circle"),
     optimiser.WAITS_FOR_UNPLACED: gettext_lazy("it waits for a job that cannot be placed"),
     optimiser.NO_ROOM: gettext_lazy("no room left in the day"),
 }
@@ -253,9 +257,9 @@ def day_plan_build(*, actor, dealer, day, time_limit: float = 2.0, now=None) -> 
 
 
 def _workers() -> int:
-    import os
-
-    return max(1, min(8, os.cpu_count() or 1))
+    # CP-SAT's full portfolio (LNS among it) finds better plans in 2 s than as many
+    # workers as there are cores on small machines (bench/day_plan.py)
+    return 8
 
 
 def _label(source) -> str:

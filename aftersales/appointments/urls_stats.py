@@ -1,3 +1,7 @@
-"""Appointment pages: stats (filled by its owner)."""
+"""Booking statistics."""
 
-urlpatterns = []
+from django.urls import path
+
+from aftersales.appointments import views_stats as views
+
+urlpatterns = [path("appointments/stats/", views.appointment_stats, name="appointment-stats")]

@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.access import RestrictedQuerySet
 from aftersales.workorders.choices import (
+    CATEGORY_BAY,
     Approval,
     ApprovalChannel,
-    CATEGORY_BAY,
     BayKind,
     CallOutcome,
     CheckKind,

@@ -140,7 +140,7 @@ def test_moves_that_break_a_rule_are_refused_and_change_nothing(bj01, workshop, 
             actor=foreman,
             job=first,
             technician=second.technician,
-            bay=second.bay,
+            bay=first.bay,
             starts_at=second.starts_at,
         )
 
@@ -175,3 +175,30 @@ def test_a_closed_day_and_a_user_without_the_role_are_refused(bj01, tj01, worksh
         day_plan_build(
             actor=staff_of(tj01, "foreman"), dealer=bj01, day=DAY + datetime.timedelta(1)
         )
+
+
+def test_a_job_running_over_its_planned_end_re_plans_the_day_once(bj01, workshop, foreman):
+    from aftersales.appointments.dayplan import replan_on_delays
+    from aftersales.workorders.models import ClockEntry
+
+    order = make_repair_order(dealer=bj01, status="in_progress", promised_at=at(17))
+    line = labour(order, "更换减震器", "1", "chassis")
+    tech, bay = workshop["technicians"][0].user, workshop["bays"][0]
+    line.bay = bay
+    line.save(update_fields=["bay"])
+    ClockEntry.objects.create(
+        dealer=bj01, repair_order=order, line=line, technician=tech, started_at=at(9)
+    )
+    plan = day_plan_build(actor=foreman, dealer=bj01, day=DAY, now=at(9), time_limit=5)
+    started = PlannedJob.objects.get(plan=plan, line=line)
+    assert (started.technician_id, started.bay_id, started.starts_at) == (tech.pk, bay.pk, at(9))
+    assert started.ends_at == at(10)
+
+    rebuilt = replan_on_delays(now=at(10, 30), time_limit=5)
+    again = replan_on_delays(now=at(10, 35), time_limit=5)
+
+    plan.refresh_from_db()
+    running = PlannedJob.objects.get(plan=plan, line=line)
+    assert (rebuilt, again, plan.revision) == (1, 0, 2)
+    assert running.starts_at == at(9) and running.ends_at > at(10, 30)
+    assert running.technician_id == tech.pk

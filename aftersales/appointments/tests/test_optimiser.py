@@ -2,8 +2,10 @@
 first come first served, impossible jobs reported with their reason."""
 
 from aftersales.appointments.optimiser import (
+    CYCLE,
     NO_BAY,
     NO_TECHNICIAN,
+    NO_TIME,
     NO_WINDOW,
     WAITS_FOR_UNPLACED,
     Bay,
@@ -143,3 +145,69 @@ def test_a_full_day_leaves_jobs_out_instead_of_failing():
 
     assert len(solution.assignments) == 2 and set(solution.unplaced.values()) == {"no_room"}
     check_rules(problem, solution)
+
+
+def test_arriving_too_late_and_jobs_waiting_for_each_other_are_reported():
+    problem = Problem(
+        jobs=[
+            Job("late-arrival", 90, release=420, group="a"),
+            Job("chain1", 60, group="b", after=("chain2",)),
+            Job("chain2", 60, group="b", after=("chain1",)),
+            Job("then", 30, group="b", after=("chain2",)),
+            Job("long-wait", 200, group="c"),
+            Job("after-long", 300, group="c", after=("long-wait",)),
+            Job("fine", 30, group="d"),
+        ],
+        technicians=[tech(1)],
+        bays=[Bay(10, "general")],
+        horizon=480,
+    )
+
+    solution = solve(problem, time_limit=5, workers=1)
+
+    assert solution.unplaced == {
+        "late-arrival": NO_TIME,
+        "chain1": CYCLE,
+        "chain2": CYCLE,
+        "then": WAITS_FOR_UNPLACED,
+        "long-wait": NO_TIME,  # the 300-minute job after it would end past closing
+        "after-long": NO_TIME,
+    }
+    assert set(solution.assignments) == {"fine"}
+
+
+def test_jobs_stay_inside_shift_windows_and_identical_technicians_share_the_work():
+    # three identical technicians with a lunch break, two identical bays of each kind:
+    # the model counts them as pools; the plan deals the jobs out to named people
+    lunch = ((0, 210), (270, 480))
+    problem = Problem(
+        jobs=[Job(f"q{i}", 45, "quick", group=f"q{i}", due=240) for i in range(10)]
+        + [Job(f"g{i}", 100, "general", group=f"g{i}") for i in range(4)],
+        technicians=[tech(i, windows=lunch) for i in (1, 2, 3)],
+        bays=[Bay(10, "general"), Bay(11, "general"), Bay(12, "quick"), Bay(13, "quick")],
+        horizon=480,
+    )
+
+    solution = solve(problem, time_limit=1, workers=1)
+
+    assert not solution.unplaced
+    check_rules(problem, solution)
+    assert len({a[0] for a in solution.assignments.values()}) == 3
+    assert solution.late_minutes <= greedy(problem).late_minutes
+    # idle counts only on-shift minutes between a technician's first and last job
+    assert 0 <= solution.idle_minutes <= 3 * (480 - 60) - sum(j.duration for j in problem.jobs)
+
+
+def test_a_solve_with_one_worker_and_a_seed_repeats_itself():
+    problem = Problem(
+        jobs=[Job(f"j{i}", 30 + 15 * (i % 3), group=f"c{i % 4}", due=200) for i in range(8)],
+        technicians=[tech(1), tech(2)],
+        bays=[Bay(10, "general"), Bay(11, "quick")],
+        horizon=480,
+    )
+
+    first = solve(problem, time_limit=5, workers=1, seed=3)
+    second = solve(problem, time_limit=5, workers=1, seed=3)
+
+    assert first.assignments == second.assignments and first.objective == second.objective
+    check_rules(problem, first)
