@@ -25,6 +25,7 @@ from aftersales.appointments.choices import (
     Channel,
     ServiceType,
 )
+from aftersales.appointments.links import booking_link as booking_link  # the contract's name
 from aftersales.appointments.messages import notify_customer
 from aftersales.appointments.models import (
     Booking,

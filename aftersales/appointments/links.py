@@ -82,13 +82,13 @@ def read_booking_link(token: str, *, max_age: datetime.timedelta = LINK_MAX_AGE)
         raise NotFound(_("This booking link is not valid."), code="link_invalid") from None
     if not isinstance(data, dict) or data.get("s") not in ServiceType.values:
         raise NotFound(_("This booking link is not valid."), code="link_invalid")
-    dealer = Dealer.objects.filter(pk=data.get("d")).first()
+    dealer = Dealer.objects.filter(pk=data.get("d"), active=True).first()
     vehicle = Vehicle.objects.select_related("owner").filter(pk=data.get("v")).first()
     package = None
     if data.get("p") is not None:
-        package = MaintenancePackage.objects.filter(pk=data["p"]).first()
+        package = MaintenancePackage.objects.filter(pk=data["p"], active=True).first()
         if package is None:
-            raise NotFound(_("The service package of this link no longer exists."))
+            raise NotFound(_("The service package of this link is no longer offered."))
     if dealer is None or vehicle is None:
         raise NotFound(_("The dealer or the vehicle of this link no longer exists."))
     return BookingLink(dealer=dealer, vehicle=vehicle, service_type=data["s"], package=package)

@@ -185,4 +185,5 @@ def stats_workbook(stats: dict):
 
 
 def default_range(today: datetime.date):
-    return today - datetime.timedelta(days=29), today
+    """The last 30 days and the bookings of the next 14 (rates count final states only)."""
+    return today - datetime.timedelta(days=29), today + datetime.timedelta(days=14)

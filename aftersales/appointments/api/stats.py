@@ -28,7 +28,7 @@ class StatsViewSet(viewsets.GenericViewSet):
         summary="Booking statistics of the dealers the user may see",
         parameters=[
             OpenApiParameter("first", OpenApiTypes.DATE, description="Default: 29 days ago."),
-            OpenApiParameter("last", OpenApiTypes.DATE, description="Default: today."),
+            OpenApiParameter("last", OpenApiTypes.DATE, description="Default: today + 14 days."),
             OpenApiParameter("dealer", OpenApiTypes.INT),
             OpenApiParameter("region", OpenApiTypes.INT),
         ],
