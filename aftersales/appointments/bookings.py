@@ -26,7 +26,7 @@ from aftersales.appointments.choices import (
     ServiceType,
 )
 from aftersales.appointments.links import booking_link as booking_link  # the contract's name
-from aftersales.appointments.messages import notify_customer
+from aftersales.appointments.messages import in_quiet_hours, notify_customer
 from aftersales.appointments.models import (
     Booking,
     BookingEvent,
@@ -226,7 +226,7 @@ def _take(grid: DayGrid, index: int, steps: int, needs: Needs, advisor, bay, tec
         technicians = [t for t in technicians if t == technician.pk]
     advisors = [advisor.pk] if advisor is not None else None
     free_advisors, free_bays, free_techs = grid.free_at(
-        index, steps, bays, technicians, advisors=advisors
+        index, steps, bays, technicians, advisors=advisors, bay_kind=needs.bay_kind
     )
     if not (free_advisors and free_bays and free_techs):
         raise SlotTaken(
@@ -649,7 +649,8 @@ def mark_no_shows(*, now=None) -> int:
 
 def send_reminders(*, now=None) -> int:
     """Queue the day-before reminder of tomorrow's confirmed bookings once the dealer's
-    reminder hour has come; each booking is reminded once (again after a move)."""
+    reminder hour has come and the customer's quiet hours (if any) are over; each booking
+    is reminded once (again after a move)."""
     now = now or timezone.now()
     local = timezone.localtime(now)
     tomorrow = local.date() + datetime.timedelta(days=1)
@@ -660,10 +661,12 @@ def send_reminders(*, now=None) -> int:
     sent = 0
     due = Booking.objects.filter(
         status=B.CONFIRMED, reminded_at__isnull=True, starts_at__gte=start, starts_at__lt=end
-    ).values_list("pk", "dealer_id")
-    for pk, dealer_id in list(due):
+    ).values_list("pk", "dealer_id", "customer__quiet_from", "customer__quiet_until")
+    for pk, dealer_id, quiet_from, quiet_until in list(due):
         if local.hour < hour.get(dealer_id, default):
             continue
+        if in_quiet_hours(quiet_from, quiet_until, now):
+            continue  # a later run sends it once the customer's quiet hours are over
         with transaction.atomic():
             booking = (
                 _claim(Booking.objects.filter(pk=pk, reminded_at__isnull=True))

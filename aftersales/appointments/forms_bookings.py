@@ -110,7 +110,9 @@ class QuickVehicleForm(forms.Form):
     vin = forms.CharField(
         label=_("VIN"),
         max_length=30,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "class": "form-control font-monospace"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "class": "form-control font-monospace"}
+        ),
     )
     plate = forms.CharField(label=_("Plate number"), max_length=12, required=False)
     variant = forms.ChoiceField(label=_("Model and variant"))

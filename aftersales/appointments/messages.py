@@ -3,7 +3,10 @@ day-before reminder. Queued on the outbox in the booking's transaction, so they 
 after commit and only then; the channel follows the customer's preference (e-mail when
 they prefer it and gave an address, otherwise a text message to the contact mobile —
 WeChat preferences also get a text until the WeChat channel exists). Texts are in
-Chinese, the customers' language."""
+Chinese, the customers' language. The reminder job keeps out of a customer's quiet hours
+(``in_quiet_hours``); a confirmation answers the customer's own request and goes at once."""
+
+import datetime
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -39,6 +42,17 @@ def _texts(kind: str, booking) -> tuple[str, str]:
             "(booking %(number)s). Please bring the service booklet."
         )
     return subject, body % data
+
+
+def in_quiet_hours(quiet_from, quiet_until, moment: datetime.datetime) -> bool:
+    """Whether ``moment`` (local time) is inside a customer's do-not-disturb hours; hours
+    over midnight (22:00-08:00) count too, no hours recorded never."""
+    if quiet_from is None or quiet_until is None or quiet_from == quiet_until:
+        return False
+    now = timezone.localtime(moment).time()
+    if quiet_from < quiet_until:
+        return quiet_from <= now < quiet_until
+    return now >= quiet_from or now < quiet_until
 
 
 def notify_customer(booking, kind: str) -> None:

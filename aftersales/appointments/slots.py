@@ -104,6 +104,7 @@ class DayGrid:
         self.technicians: dict[int, list[int]] = {}
         self.people = {p.user_id: p for p in capacity.technicians}
         self.bay_kind = {b.id: b.kind for b in capacity.bays}
+        self._ranks: dict[str, dict[int, int]] = {}  # bay kind -> {bay: 0 exact, 1 fits}
         if not capacity.is_open:
             return
         self.size = int((capacity.closes - capacity.opens).total_seconds() // 60) // self.step
@@ -142,9 +143,10 @@ class DayGrid:
         if not self.size:
             return
         span = self._span(starts_at, ends_at)
-        reception = self._span(
-            starts_at, starts_at + datetime.timedelta(minutes=self.reception * self.step)
-        )
+        # the advisor receives the car in the first steps (whole steps, as ``free_at``)
+        first = max(0, math.floor(self.index(starts_at)))
+        last = min(self.size, first + self.reception)
+        reception = _mask(last - first, first) if last > first else 0
         for table, key, bits in (
             (self.advisors, advisor_id, reception),
             (self.bays, bay_id, span),
@@ -154,14 +156,15 @@ class DayGrid:
                 table[key][1] |= bits
 
     @staticmethod
-    def _free(table: dict, candidates, need: int) -> list[int]:
-        """The candidates free for ``need``, least loaded first (then by id)."""
+    def _free(table: dict, candidates, need: int, rank=None) -> list[int]:
+        """The candidates free for ``need``, least loaded first (then by id); with
+        ``rank`` (id -> 0/1), the rank decides first."""
         free = [
-            (table[c][1].bit_count(), c)
+            ((rank or {}).get(c, 0), table[c][1].bit_count(), c)
             for c in candidates
             if c in table and table[c][0] & need == need and not table[c][1] & need
         ]
-        return [c for _load, c in sorted(free)]
+        return [c for _rank, _load, c in sorted(free)]
 
     def fitting_bays(self, bay_kind: str) -> list[int]:
         return [b for b, kind in self.bay_kind.items() if bay_fits(bay_kind, kind)]
@@ -169,9 +172,11 @@ class DayGrid:
     def skilled(self, bay_kind: str, categories) -> list[int]:
         return [t for t, p in self.people.items() if p.can_do(bay_kind, categories)]
 
-    def free_at(self, index: int, steps: int, bays, technicians, advisors=None):
+    def free_at(self, index: int, steps: int, bays, technicians, advisors=None, bay_kind=None):
         """(advisors, bays, technicians) free for a job of ``steps`` starting at ``index``,
-        each least loaded first; empty lists when any kind has none."""
+        each least loaded first (bays of exactly ``bay_kind`` before the ones it only fits
+        in, so a quick service leaves the general bays to repairs); empty lists when any
+        kind has none."""
         if index < 0 or index + steps > self.size:
             return [], [], []
         need = _mask(steps, index)
@@ -181,7 +186,14 @@ class DayGrid:
         )
         if not free_advisors:
             return [], [], []
-        free_bays = self._free(self.bays, bays, need)
+        rank = None
+        if bay_kind is not None:
+            rank = self._ranks.get(bay_kind)
+            if rank is None:
+                rank = self._ranks[bay_kind] = {
+                    b: int(kind != bay_kind) for b, kind in self.bay_kind.items()
+                }
+        free_bays = self._free(self.bays, bays, need, rank)
         if not free_bays:
             return [], [], []
         return free_advisors, free_bays, self._free(self.technicians, technicians, need)
@@ -215,9 +227,10 @@ def day_grids(dealer, first: datetime.date, last: datetime.date, *, exclude_book
     end = timezone.make_aware(
         datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min)
     )
+    zone = timezone.get_current_timezone()  # once, not per booking: it is a hot loop
     by_day: dict[datetime.date, list] = {}
     for row in holding_bookings(dealer, start, end, exclude=exclude_booking):
-        by_day.setdefault(timezone.localdate(row[3]), []).append(row)
+        by_day.setdefault(row[3].astimezone(zone).date(), []).append(row)
     return {day: DayGrid(cap, by_day.get(day, ())) for day, cap in capacities.items()}
 
 
@@ -254,7 +267,9 @@ def find_slots(
         if grid.opens < now:
             earliest = max(0, math.ceil(grid.index(now) - 1e-9))
         for index in range(earliest, grid.size - steps + 1):
-            advisors, free_bays, free_techs = grid.free_at(index, steps, bays, technicians)
+            advisors, free_bays, free_techs = grid.free_at(
+                index, steps, bays, technicians, bay_kind=bay_kind
+            )
             if not free_techs:
                 continue
             starts_at = grid.at(index)

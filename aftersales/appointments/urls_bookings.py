@@ -13,4 +13,6 @@ urlpatterns = [
     path("appointments/<int:pk>/reschedule/", views.booking_reschedule, name="booking-reschedule"),
     path("appointments/<int:pk>/cancel/", views.booking_cancel, name="booking-cancel"),
     path("appointments/<int:pk>/check-in/", views.booking_check_in, name="booking-check-in"),
+    # the owner's page from a signed link (no login); the name is links.URL_NAME
+    path("appointments/book/<str:token>/", views.booking_public, name="booking-link"),
 ]

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from aftersales.appointments.demo import load_appointments_demo
 from aftersales.billing.demo import load_billing_demo
 from aftersales.catalogue.demo import load_catalogue_demo
 from aftersales.claims.demo import load_claims_demo
@@ -22,6 +23,7 @@ DEMO_STEPS = [
     load_workorders_demo,
     load_claims_demo,  # before billing: it turns some demo lines into warranty lines
     load_billing_demo,
+    load_appointments_demo,  # after the repair orders: many past bookings link to them
 ]
 
 
