@@ -90,6 +90,28 @@ def _mask(length: int, start: int) -> int:
     return ((1 << length) - 1) << start
 
 
+def _runs(free: int, steps: int) -> int:
+    """Bit ``i`` set when bits ``i`` to ``i + steps - 1`` of ``free`` are all set (the
+    starts of a job of ``steps``): log2(steps) shifts and ANDs."""
+    covered = 1
+    while covered < steps:
+        shift = min(covered, steps - covered)
+        free &= free >> shift
+        covered += shift
+    return free
+
+
+def _least(starts: dict, bit: int, loads: dict, rank=None):
+    """The candidate whose start mask has ``bit``, lowest (rank, load, id)."""
+    best = None
+    for c, bits in starts.items():
+        if bits & bit:
+            key = ((rank or {}).get(c, 0), loads[c], c)
+            if best is None or key < best:
+                best = key
+    return best[2]
+
+
 class DayGrid:
     """One day's grid: availability and busy masks of every advisor, bay and technician."""
 
@@ -98,6 +120,8 @@ class DayGrid:
         self.step = capacity.slot_minutes
         self.reception = steps_for(Decimal(capacity.reception_minutes) / 60, self.step)
         self.opens = capacity.opens
+        self._opens_ts = capacity.opens.timestamp() if capacity.opens else 0.0
+        self._step_seconds = self.step * 60
         self.size = 0
         self.advisors: dict[int, list[int]] = {}  # id -> [available, busy]
         self.bays: dict[int, list[int]] = {}
@@ -119,7 +143,8 @@ class DayGrid:
             self.occupy(advisor_id, bay_id, technician_id, starts_at, ends_at)
 
     def index(self, moment: datetime.datetime) -> float:
-        return (moment - self.opens).total_seconds() / 60 / self.step
+        # timestamps: plain float arithmetic (this runs for every booking of the range)
+        return (moment.timestamp() - self._opens_ts) / self._step_seconds
 
     def at(self, index: int) -> datetime.datetime:
         return self.opens + datetime.timedelta(minutes=index * self.step)
@@ -198,6 +223,23 @@ class DayGrid:
             return [], [], []
         return free_advisors, free_bays, self._free(self.technicians, technicians, need)
 
+    def starts(self, table: dict, candidates, steps: int, *, to_closing=False) -> dict:
+        """``{id: mask}`` of the candidates: bit ``i`` set when the candidate is available
+        and not busy for ``steps`` steps from ``i``. ``to_closing``: steps past closing
+        count as free (an advisor's reception near closing time is cut short, as in
+        ``free_at``)."""
+        beyond = _mask(steps, self.size) if to_closing else 0
+        inside = _mask(self.size, 0)
+        found = {}
+        for c in candidates:
+            row = table.get(c)
+            if row is None:
+                continue
+            bits = _runs((row[0] & ~row[1]) | beyond, steps) & inside
+            if bits:
+                found[c] = bits
+        return found
+
     def load_minutes(self, bay_id, technician_id) -> int:
         return (
             self.bays[bay_id][1].bit_count() + self.technicians[technician_id][1].bit_count()
@@ -234,6 +276,13 @@ def day_grids(dealer, first: datetime.date, last: datetime.date, *, exclude_book
     return {day: DayGrid(cap, by_day.get(day, ())) for day, cap in capacities.items()}
 
 
+def _any(starts: dict) -> int:
+    bits = 0
+    for mask in starts.values():
+        bits |= mask
+    return bits
+
+
 def find_slots(
     *,
     dealer,
@@ -259,30 +308,42 @@ def find_slots(
         if not grid.size:
             continue
         steps = steps_for(hours, grid.step)
-        bays = grid.fitting_bays(bay_kind)
-        technicians = grid.skilled(bay_kind, categories)
+        if steps > grid.size:
+            continue
+        # per resource, a mask of the starts it could take; their AND per kind is the
+        # day's offer, then the least-loaded resource is picked only at the offered starts
+        bays = grid.starts(grid.bays, grid.fitting_bays(bay_kind), steps)
+        technicians = grid.starts(grid.technicians, grid.skilled(bay_kind, categories), steps)
         if not bays or not technicians:
             continue
-        earliest = 0
+        advisors = grid.starts(grid.advisors, grid.advisors, grid.reception, to_closing=True)
+        offer = _any(bays) & _any(technicians) & _any(advisors)
         if grid.opens < now:
-            earliest = max(0, math.ceil(grid.index(now) - 1e-9))
-        for index in range(earliest, grid.size - steps + 1):
-            advisors, free_bays, free_techs = grid.free_at(
-                index, steps, bays, technicians, bay_kind=bay_kind
-            )
-            if not free_techs:
-                continue
-            starts_at = grid.at(index)
+            offer &= ~_mask(max(0, math.ceil(grid.index(now) - 1e-9)), 0)
+        if not offer:
+            continue
+        bay_load, tech_load, advisor_load = (
+            {key: busy.bit_count() for key, (_avail, busy) in table.items()}
+            for table in (grid.bays, grid.technicians, grid.advisors)
+        )
+        rank = {b: int(grid.bay_kind[b] != bay_kind) for b in bays}
+        while offer:
+            bit = offer & -offer
+            offer ^= bit
+            index = bit.bit_length() - 1
+            bay_id = _least(bays, bit, bay_load, rank)
+            technician_id = _least(technicians, bit, tech_load)
             slots.append(
                 Slot(
-                    starts_at=starts_at,
+                    starts_at=grid.at(index),
                     ends_at=grid.at(index + steps),
-                    advisor_id=advisors[0],
-                    bay_id=free_bays[0],
-                    technician_id=free_techs[0],
-                    load=grid.load_minutes(free_bays[0], free_techs[0]),
+                    advisor_id=_least(advisors, bit, advisor_load),
+                    bay_id=bay_id,
+                    technician_id=technician_id,
+                    load=(bay_load[bay_id] + tech_load[technician_id]) * grid.step,
                 )
             )
             if limit is not None and len(slots) >= limit:
                 return slots
+    return slots
     return slots

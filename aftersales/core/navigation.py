@@ -33,9 +33,34 @@ MENU: list[MenuEntry] = [
     MenuEntry(
         _("Workshop board"), "workshop-board", "workorders.dispatch_repairorder", icon="kanban"
     ),
+    MenuEntry(
+        _("Bookings"), "appointment-calendar", "appointments.view_booking", icon="calendar-week"
+    ),
+    MenuEntry(_("Day plan"), "day-plan", "appointments.view_dayplan", icon="diagram-3"),
     MenuEntry(_("My jobs"), "my-jobs", "workorders.work_repairorder", icon="stopwatch"),
     MenuEntry(_("QC queue"), "qc-queue", "workorders.inspect_repairorder", icon="patch-check"),
     MenuEntry(_("Follow-up calls"), "follow-up-list", "workorders.view_followup", icon="telephone"),
+    MenuEntry(
+        _("New booking"),
+        "booking-new",
+        "appointments.add_booking",
+        icon="calendar-plus",
+        more=True,
+    ),
+    MenuEntry(
+        _("Booking statistics"),
+        "appointment-stats",
+        "appointments.view_booking",
+        icon="bar-chart",
+        more=True,
+    ),
+    MenuEntry(
+        _("Workshop capacity"),
+        "schedule-setup",
+        "appointments.view_schedulesettings",
+        icon="people",
+        more=True,
+    ),
     MenuEntry(_("Cashier"), "billing-cashier", "billing.add_payment", icon="cash-coin"),
     MenuEntry(_("Invoices"), "invoice-list", "billing.view_invoice", icon="receipt", more=True),
     MenuEntry(

@@ -5,6 +5,7 @@ check in, and the slot finder of a dealer."""
 
 import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -266,6 +267,14 @@ class BookingViewSet(
                 rows = rows.filter(status__in=params["status"].split(","))
             if params.get("channel"):
                 rows = rows.filter(channel__in=params["channel"].split(","))
+            if params.get("q"):
+                q = params["q"].strip()
+                rows = rows.filter(
+                    Q(number__icontains=q)
+                    | Q(vehicle__plate__icontains=q)
+                    | Q(vehicle__vin__icontains=q)
+                    | Q(contact_mobile__contains=q)
+                )
         elif self.action == "retrieve":
             rows = rows.prefetch_related("operations__operation", "events")
         return rows

@@ -54,7 +54,9 @@ def test_the_week_shows_the_dealers_bookings_and_capacity_in_chinese_by_default(
     assert mine in response.context["object_list"]
     assert theirs not in response.context["object_list"]
     assert mine.vehicle.plate in response.text and theirs.vehicle.plate not in response.text
-    day = next(r for r in response.context["days"] if r["day"] == timezone.localdate(mine.starts_at))
+    day = next(
+        r for r in response.context["days"] if r["day"] == timezone.localdate(mine.starts_at)
+    )
     assert day["load"]["booked"] == 1.0
     # two all-round technicians 08:30-18:00
     assert day["load"]["available"] == 19.0
@@ -206,16 +208,28 @@ def test_an_unknown_plate_offers_to_register_the_customer_and_car(page, workshop
 
     bad = page.post(
         reverse("booking-new"),
-        {"action": "register", "new-name": "王五", "new-mobile": "123", "new-vin": vin,
-         "new-variant": variant.pk},
+        {
+            "action": "register",
+            "new-name": "王五",
+            "new-mobile": "123",
+            "new-vin": vin,
+            "new-variant": variant.pk,
+        },
     )
     assert bad.status_code == 200 and bad.context["quick"].errors
     assert not Vehicle.objects.filter(vin=vin).exists()
 
     made = page.post(
         reverse("booking-new"),
-        {"action": "register", "dealer": bj01.pk, "new-name": "王五", "new-mobile": "13912345678",
-         "new-vin": vin, "new-plate": "京A9K123", "new-variant": variant.pk},
+        {
+            "action": "register",
+            "dealer": bj01.pk,
+            "new-name": "王五",
+            "new-mobile": "13912345678",
+            "new-vin": vin,
+            "new-plate": "京A9K123",
+            "new-variant": variant.pk,
+        },
     )
     assert made.status_code == 302
     vehicle = Vehicle.objects.get(vin=vin)
@@ -300,8 +314,12 @@ def test_check_in_opens_the_repair_order_page(page, workshop, sa, bj01):
     booking = make_booking(bj01, actor=sa)
     response = page.post(
         reverse("booking-check-in", args=[booking.pk]),
-        {"version": booking.version, "odometer_km": 23000, "fuel_level": "50",
-         "covers_installed": "on"},
+        {
+            "version": booking.version,
+            "odometer_km": 23000,
+            "fuel_level": "50",
+            "covers_installed": "on",
+        },
     )
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CHECKED_IN
@@ -354,10 +372,8 @@ def test_a_tampered_link_is_not_found_and_an_old_one_expired(client, workshop, b
 
     from aftersales.appointments import links
 
-    old = signing.TimestampSigner(salt=links.SALT)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("time.time", lambda: 1_000_000_000.0)
         stale = signing.dumps({"d": bj01.pk, "v": vehicle.pk, "s": "repair"}, salt=links.SALT)
-    del old
     expired = client.get(reverse("booking-link", args=[stale]))
     assert expired.status_code == 400 and 'data-code="link_expired"' in expired.text

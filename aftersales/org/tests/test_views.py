@@ -153,6 +153,10 @@ def test_language_switch_to_english_changes_the_navigation(client, org):
     assert '<html lang="en">' in page.content.decode()
     assert nav(page) == {
         "repair-order-list": "Repair orders",
+        "appointment-calendar": "Bookings",
+        "day-plan": "Day plan",
+        "appointment-stats": "Booking statistics",
+        "schedule-setup": "Workshop capacity",
         "invoice-list": "Invoices",
         "billing-reports": "Settlement reports",
         "claim-list": "Warranty claims",
@@ -190,6 +194,8 @@ def test_navigation_hides_entries_the_user_has_no_permission_for(client, org):
     # then only what they may use is offered
     assert list(entries) == [
         "repair-order-list",
+        "appointment-calendar",
+        "day-plan",
         "my-jobs",
         "reception",
         "customer-list",
@@ -198,6 +204,7 @@ def test_navigation_hides_entries_the_user_has_no_permission_for(client, org):
         "part-lookup",
         "stock-list",
         "dealer-list",
+        "appointment-stats",
         "labour-operation-list",
         "package-list",
         "workshop-setup",
