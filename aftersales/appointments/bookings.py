@@ -43,7 +43,7 @@ from aftersales.appointments.slots import (
 )
 from aftersales.core.access import require_at
 from aftersales.core.audit import audit_create, audit_update, snapshot
-from aftersales.core.errors import Conflict, ValidationFailed
+from aftersales.core.errors import Conflict, NotFound, ValidationFailed
 from aftersales.core.idempotency import once
 from aftersales.core.numbering import next_number
 
@@ -239,7 +239,24 @@ def _take(grid: DayGrid, index: int, steps: int, needs: Needs, advisor, bay, tec
     return free_advisors[0], free_bays[0], free_techs[0]
 
 
+def _own(dealer, advisor, bay, technician) -> None:
+    """A chosen bay, advisor or technician must be this dealer's: another dealer's answers
+    404, as if it did not exist."""
+    from aftersales.appointments.models import Advisor, Technician
+
+    dealer_id = getattr(dealer, "pk", dealer)
+    if bay is not None and bay.dealer_id != dealer_id:
+        raise NotFound(fields={"bay": [_("Not found.")]})
+    for field, model, user in (
+        ("advisor", Advisor, advisor),
+        ("technician", Technician, technician),
+    ):
+        if user is not None and not model.objects.filter(dealer_id=dealer_id, user=user).exists():
+            raise NotFound(fields={field: [_("Not found.")]})
+
+
 def _place(dealer, settings, starts_at, needs, *, advisor, bay, technician, exclude=None, now=None):
+    _own(dealer, advisor, bay, technician)
     day = timezone.localdate(starts_at)
     grid = day_grids(dealer, day, day, exclude_booking=exclude)[day]
     steps = check_time(settings, grid, starts_at, needs, now=now)

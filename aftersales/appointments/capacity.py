@@ -97,7 +97,8 @@ class DayCapacity:
 def _at(day: datetime.date, at) -> datetime.datetime:
     if isinstance(at, str):  # a default not read back from the database ("08:30")
         at = datetime.time.fromisoformat(at)
-    return timezone.make_aware(datetime.datetime.combine(day, at))
+    # zoneinfo zones resolve the offset on use: no make_aware per technician per day
+    return datetime.datetime.combine(day, at, tzinfo=timezone.get_current_timezone())
 
 
 def _public_holiday(day: datetime.date) -> str:

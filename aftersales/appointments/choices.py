@@ -29,7 +29,10 @@ class ServiceType(models.TextChoices):
 
 
 class BookingStatus(models.TextChoices):
-    REQUESTED = "requested", _("Requested")  # asked for; the dealer has not confirmed it yet
+    REQUESTED = (
+        "requested",
+        pgettext_lazy("booking status", "Requested"),
+    )  # asked for; the dealer has not confirmed it yet
     CONFIRMED = "confirmed", _("Confirmed")  # the time is promised to the customer
     CHECKED_IN = "checked_in", _("Checked in")  # the car arrived: a repair order exists; final
     NO_SHOW = "no_show", _("No-show")  # the customer did not come within the grace time; final

@@ -169,7 +169,8 @@ def collect(dealer, day, capacity, *, now=None):
                 bay_kind=booking.bay_kind,
                 categories=frozenset(categories),
                 release=max(0, min(release, horizon)),
-                due=_minutes(booking.ends_at, opens),
+                # the slot's end plus the reception: the work starts after the advisor
+                due=_minutes(booking.ends_at, opens) + capacity.reception_minutes,
                 group=f"vehicle:{booking.vehicle_id}",
                 fixed=fixed,
             )

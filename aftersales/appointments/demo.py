@@ -1,12 +1,15 @@
 """Demo appointments (issue 7 item 10): for each demo dealer its booking rules, a closed
-day, technicians with skills and shifts (the ``<code>-tech`` login and five more),
-advisors (``<code>-sa`` and a second one), an absence, and five weeks of bookings: the
-last three (most checked in — many linked to the demo repair orders opened that day — some
-no-shows and cancellations) and the next two (requested and confirmed).
+day, the bays it lacks (a paint booth everywhere, a body bay where there was none, a
+general bay more for the smaller stores: about nine bays of every kind each), technicians
+with skills and shifts (the ``<code>-tech`` login and five more, ``<code>-tech2``..
+``-tech6``), advisors (``<code>-sa`` and ``<code>-sa2``), an absence, and five weeks of
+bookings: the last three (most checked in — many linked to the demo repair orders opened
+that day — some no-shows and cancellations) and the next two (requested and confirmed).
 
 Bookings are placed on the same day grids the slot finder uses (``slots.DayGrid``), so the
-demo never overbooks an advisor, a bay or a technician. Written in bulk; idempotent (a
-dealer with demo bookings is skipped)."""
+demo never overbooks an advisor, a bay or a technician. Written in bulk; idempotent: the
+set-up is completed on every run (nothing that exists is added again), the bookings of a
+dealer that has bookings are left alone."""
 
 import datetime
 import random
@@ -14,6 +17,7 @@ import time
 from collections import defaultdict
 from decimal import Decimal
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -73,6 +77,14 @@ CONCERNS = {
     "inspection": ["年检前检测", "长途前检查"],
     "campaign": ["召回：更换燃油泵", "服务活动：免费检测"],
 }
+# bays added where the dealer lacks them: (code, name, kind); each is added when the dealer
+# has no bay of its kind, or while it has fewer than BAYS_WANTED bays
+EXTRA_BAYS = [
+    ("B09", "喷漆房", "paint"),
+    ("B10", "钣金工位", "body"),
+    ("B11", "机修 11 号工位", "general"),
+]
+BAYS_WANTED = 9
 PER_DAY = {"BJ01": 12, "SH01": 11, "SZ01": 9, "GZ01": 9, "HZ01": 8, "TJ01": 7}
 
 
@@ -80,9 +92,25 @@ def _pick(rng, weighted):
     return rng.choices([v for v, _w in weighted], weights=[w for _v, w in weighted])[0]
 
 
-def _staff(dealer, now):
-    """The dealer's capacity set-up: users, technicians, advisors, settings, a closed
-    day, an absence."""
+def _bays(dealer):
+    """The bays the dealer lacks (see ``EXTRA_BAYS``)."""
+    from aftersales.workorders.models import WorkshopBay
+
+    have = list(WorkshopBay.objects.filter(dealer=dealer).values_list("code", "kind"))
+    codes, kinds = {code for code, _kind in have}, {kind for _code, kind in have}
+    new = []
+    for code, name, kind in EXTRA_BAYS:
+        if code in codes or (kind in kinds and len(have) + len(new) >= BAYS_WANTED):
+            continue
+        new.append(WorkshopBay(dealer=dealer, code=code, name=name, kind=kind))
+        kinds.add(kind)
+    WorkshopBay.objects.bulk_create(new)
+    return len(new)
+
+
+def _staff(dealer, now) -> int:
+    """The dealer's capacity set-up: bays, users, technicians, advisors, settings, a closed
+    day, an absence. Returns the number of bays added."""
     from aftersales.appointments.models import (
         Absence,
         Advisor,
@@ -92,8 +120,8 @@ def _staff(dealer, now):
     )
     from aftersales.org.demo import DEMO_PASSWORD
     from aftersales.org.models import RoleAssignment, User
-    from aftersales.workorders.models import LabourOperation
 
+    added_bays = _bays(dealer)
     code = dealer.code.lower()
     sample = User.objects.filter(username=f"{code}-tech").first()
     password = sample.password if sample else None
@@ -111,7 +139,7 @@ def _staff(dealer, now):
                     first_name=f"{city}{name}",
                     mobile=f"1390{dealer.pk:03d}{n:04d}",
                     dealer=dealer,
-                    password=password or DEMO_PASSWORD,
+                    password=password or make_password(DEMO_PASSWORD),
                     email=f"{username}@demo.invalid",
                 )
             )
@@ -154,22 +182,24 @@ def _staff(dealer, now):
         ],
         ignore_conflicts=True,
     )
+    # relative to today: added once (a run on a later day would add another)
     today = timezone.localdate(now)
-    if dealer.code == "BJ01":
-        ClosedDay.objects.get_or_create(
-            dealer=dealer, day=today + datetime.timedelta(days=9), defaults={"reason": "年度盘点"}
+    if dealer.code == "BJ01" and not ClosedDay.objects.filter(dealer=dealer).exists():
+        ClosedDay.objects.create(
+            dealer=dealer, day=today + datetime.timedelta(days=9), reason="年度盘点"
         )
-    start = timezone.make_aware(
-        datetime.datetime.combine(today + datetime.timedelta(days=3), datetime.time(8, 30))
-    )
-    Absence.objects.get_or_create(
-        dealer=dealer,
-        user=users[f"{code}-tech3"],
-        starts_at=start,
-        defaults={"ends_at": start + datetime.timedelta(hours=9, minutes=30), "reason": "培训"},
-    )
-    # the wheel alignment operation needs the alignment bay
-    LabourOperation.objects.filter(code="C0104", bay_kind="").update(bay_kind="alignment")
+    if not Absence.objects.filter(dealer=dealer).exists():
+        start = timezone.make_aware(
+            datetime.datetime.combine(today + datetime.timedelta(days=3), datetime.time(8, 30))
+        )
+        Absence.objects.create(
+            dealer=dealer,
+            user=users[f"{code}-tech3"],
+            starts_at=start,
+            ends_at=start + datetime.timedelta(hours=9, minutes=30),
+            reason="培训",
+        )
+    return added_bays
 
 
 def _load_dealer(dealer, rng, now) -> dict:
@@ -179,7 +209,6 @@ def _load_dealer(dealer, rng, now) -> dict:
     from aftersales.crm.models import Vehicle
     from aftersales.workorders.models import LabourOperation, RepairOrder
 
-    _staff(dealer, now)
     today = timezone.localdate(now)
     first, last = (
         today - datetime.timedelta(days=PAST_DAYS),
@@ -451,20 +480,24 @@ def _load_dealer(dealer, rng, now) -> dict:
     return {"bookings": len(rows), **counts}
 
 
-def load_appointments_demo(stdout=None) -> dict:
-    """Load the demo appointments (after the repair orders). Idempotent."""
+def load_appointments_demo(stdout=None, now=None) -> dict:
+    """Load the demo appointments (after the repair orders). Idempotent: the capacity
+    set-up is completed for every demo dealer; bookings are made for those without any
+    (``dealers`` counts them)."""
     from aftersales.appointments.models import Booking
     from aftersales.org.models import Dealer
 
     started = time.perf_counter()
-    now = timezone.now()
+    now = now or timezone.now()
     result = defaultdict(int)
     result["dealers"] = 0
+    result["bays"] = 0
     for dealer in Dealer.objects.filter(code__in=DEMO_DEALERS).order_by("code"):
-        if Booking.objects.filter(dealer=dealer).exists():
-            continue
-        rng = random.Random(f"appointments-demo-{dealer.code}")
         with transaction.atomic():
+            result["bays"] += _staff(dealer, now)
+            if Booking.objects.filter(dealer=dealer).exists():
+                continue
+            rng = random.Random(f"appointments-demo-{dealer.code}")
             counts = _load_dealer(dealer, rng, now)
         result["dealers"] += 1
         for key, value in counts.items():

@@ -73,7 +73,10 @@ class BookingForm(forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
-    day = forms.DateField(label=_("Preferred day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        label=_("Preferred day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     starts_at = forms.DateTimeField(
         label=_("Time"),
         required=False,

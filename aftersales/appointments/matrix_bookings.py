@@ -2,11 +2,10 @@
 
 import itertools
 
-from aftersales.testing.matrix import PUBLIC, Endpoint, declare
+from aftersales.testing.matrix import Endpoint, declare
 
 # The owner's booking page from a signed link needs no login (the token is the key):
 # anonymous access, bad and expired tokens are tested in tests/test_booking_pages.py.
-PUBLIC.add("booking-link")
 
 _seq = itertools.count(1)
 _NO_KWARGS = lambda record: {}  # noqa: E731 - a URL reversed without arguments

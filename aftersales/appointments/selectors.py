@@ -15,9 +15,9 @@ def dealers_with(user, permission: str):
 
     scope = user_scope(user, permission)
     rows = Dealer.objects.order_by("code")
-    if scope.everything:
-        return rows
-    return rows.filter(Q(pk__in=scope.dealer_ids) | Q(region_id__in=scope.region_ids))
+    # dealers only: ``Scope.region_ids`` also holds a dealer employee's own region (for
+    # region-level records), which must not open the neighbouring dealers
+    return rows if scope.everything else rows.filter(pk__in=scope.dealer_ids)
 
 
 def day_bounds(first: datetime.date, last: datetime.date):

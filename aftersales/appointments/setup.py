@@ -6,6 +6,7 @@ translated error names the field; nothing changes) and leaves an audit row."""
 import datetime
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.appointments.models import (
@@ -39,17 +40,17 @@ LIMITS = {
 }
 
 
-def _invalid(field, message):
-    raise ValidationFailed(message, fields={field: [message]})
+def _invalid(field, message, code="invalid"):
+    raise ValidationFailed(message, code=code, fields={field: [message]})
 
 
 def _weekdays(value, field="weekdays") -> list[int]:
     try:
         days = sorted({int(v) for v in value})
     except (TypeError, ValueError):
-        _invalid(field, _("Weekdays are numbers from 0 (Monday) to 6 (Sunday)."))
+        _invalid(field, _("Weekdays are numbers from 0 (Monday) to 6 (Sunday)."), "bad_weekday")
     if any(d < 0 or d > 6 for d in days):
-        _invalid(field, _("Weekdays are numbers from 0 (Monday) to 6 (Sunday)."))
+        _invalid(field, _("Weekdays are numbers from 0 (Monday) to 6 (Sunday)."), "bad_weekday")
     return days
 
 
@@ -59,20 +60,20 @@ def _time(value, field) -> datetime.time:
     try:
         return datetime.time.fromisoformat(str(value))
     except ValueError:
-        _invalid(field, _("Enter a time as HH:MM."))
+        _invalid(field, _("Enter a time as HH:MM."), "bad_time")
 
 
 def _span(start, end, start_field, end_field):
     start, end = _time(start, start_field), _time(end, end_field)
     if end <= start:
-        _invalid(end_field, _("The end must be after the start."))
+        _invalid(end_field, _("The end must be after the start."), "end_before_start")
     return start, end
 
 
-def _choices(values, choices, field, message) -> list[str]:
+def _choices(values, choices, field, message, code) -> list[str]:
     values = sorted({str(v) for v in values})
     if any(v not in choices.values for v in values):
-        _invalid(field, message)
+        _invalid(field, message, code)
     return values
 
 
@@ -80,7 +81,7 @@ def _staff_with_role(dealer, user, role, field):
     from aftersales.org.models import RoleAssignment
 
     if not RoleAssignment.objects.filter(dealer=dealer, user=user, role=role).exists():
-        _invalid(field, _("This person does not hold that role at this dealer."))
+        _invalid(field, _("This person does not hold that role at this dealer."), "not_staff")
 
 
 @transaction.atomic
@@ -88,7 +89,7 @@ def schedule_settings_save(*, actor, dealer, **changes) -> ScheduleSettings:
     require_at(actor, PERMISSION, dealer=dealer)
     unknown = set(changes) - SETTINGS_FIELDS
     if unknown:
-        _invalid(sorted(unknown)[0], _("Unknown field."))
+        _invalid(sorted(unknown)[0], _("Unknown field."), "unknown_field")
     settings, created = ScheduleSettings.objects.get_or_create(dealer=dealer)
     settings = ScheduleSettings.objects.select_for_update().get(pk=settings.pk)
     before = snapshot(settings)
@@ -96,7 +97,7 @@ def schedule_settings_save(*, actor, dealer, **changes) -> ScheduleSettings:
         if field == "open_weekdays":
             value = _weekdays(value, field)
             if not value:
-                _invalid(field, _("Open on at least one weekday."))
+                _invalid(field, _("Open on at least one weekday."), "no_weekday")
         elif field == "closed_on_public_holidays":
             value = bool(value)
         else:
@@ -104,11 +105,12 @@ def schedule_settings_save(*, actor, dealer, **changes) -> ScheduleSettings:
             try:
                 value = int(value)
             except (TypeError, ValueError):
-                _invalid(field, _("Enter a whole number."))
+                _invalid(field, _("Enter a whole number."), "not_a_number")
             if not low <= value <= high:
                 _invalid(
                     field,
                     _("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high},
+                    "out_of_range",
                 )
         setattr(settings, field, value)
     settings.save()
@@ -121,11 +123,13 @@ def closed_day_add(*, actor, dealer, day, reason: str) -> ClosedDay:
     require_at(actor, PERMISSION, dealer=dealer)
     reason = (reason or "").strip()
     if not isinstance(day, datetime.date):
-        _invalid("day", _("Enter a date as YYYY-MM-DD."))
+        _invalid("day", _("Enter a date as YYYY-MM-DD."), "bad_date")
+    if day < timezone.localdate():
+        _invalid("day", _("This day is in the past."), "in_the_past")
     if not reason:
-        _invalid("reason", _("Say why the dealer is closed."))
+        _invalid("reason", _("Say why the dealer is closed."), "reason_required")
     if ClosedDay.objects.filter(dealer=dealer, day=day).exists():
-        _invalid("day", _("This day is already closed."))
+        _invalid("day", _("This day is already closed."), "already_closed")
     closed = ClosedDay.objects.create(dealer=dealer, day=day, reason=reason[:100])
     audit_create(closed, actor=actor)
     return closed
@@ -155,10 +159,20 @@ def technician_save(
     weekly shift; made the first time, changed after."""
     require_at(actor, PERMISSION, dealer=dealer)
     _staff_with_role(dealer, user, "technician", "user")
-    kinds = _choices(bay_kinds, BayKind, "bay_kinds", _("Unknown bay kind."))
+    kinds = _choices(bay_kinds, BayKind, "bay_kinds", _("Unknown bay kind."), "unknown_bay_kind")
     if not kinds:
-        _invalid("bay_kinds", _("Choose at least one bay kind the technician works in."))
-    cats = _choices(categories, OperationCategory, "categories", _("Unknown operation category."))
+        _invalid(
+            "bay_kinds",
+            _("Choose at least one bay kind the technician works in."),
+            "no_bay_kind",
+        )
+    cats = _choices(
+        categories,
+        OperationCategory,
+        "categories",
+        _("Unknown operation category."),
+        "unknown_category",
+    )
     start, end = _span(shift_start, shift_end, "shift_start", "shift_end")
     values = {
         "bay_kinds": kinds,
@@ -221,9 +235,17 @@ def absence_add(*, actor, dealer, user, starts_at, ends_at, reason: str = "") ->
         Technician.objects.filter(dealer=dealer, user=user).exists()
         or Advisor.objects.filter(dealer=dealer, user=user).exists()
     ):
-        _invalid("user", _("Only the dealer's technicians and advisors have absences here."))
-    if starts_at is None or ends_at is None or ends_at <= starts_at:
-        _invalid("ends_at", _("The end must be after the start."))
+        _invalid(
+            "user",
+            _("Only the dealer's technicians and advisors have absences here."),
+            "not_staff",
+        )
+    if starts_at is None or ends_at is None:
+        _invalid(
+            "starts_at" if starts_at is None else "ends_at", _("Enter a date and time."), "bad_time"
+        )
+    if ends_at <= starts_at:
+        _invalid("ends_at", _("The end must be after the start."), "end_before_start")
     absence = Absence.objects.create(
         dealer=dealer,
         user=user,

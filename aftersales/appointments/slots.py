@@ -6,8 +6,11 @@ advisor, bay and technician gets two bit masks over the grid (a Python int each)
 is available (shift or reception hours, absences cut out; bays all day) and when it is
 busy (the bookings that hold capacity: requested and confirmed). A start ``i`` of a job of
 ``n`` steps is free for a resource when the ``n`` bits from ``i`` are available and not
-busy — one AND per resource, so a two-week search is a few thousand integer operations.
-Among the free ones the least-loaded advisor, bay and technician are suggested.
+busy; the starts of every resource come out of its free mask in log2(n) shifts and ANDs
+(``_runs``), the day's offer is the AND of "some fitting bay", "some skilled technician"
+and "some advisor", and only at the offered starts the least-loaded advisor, bay (of
+exactly the kind needed first) and technician are picked. A two-week search is a few
+thousand integer operations; reading the data is most of its time.
 
 The bookings are read in one query for the whole range and the capacity in six
 (``capacity.days_capacity``), whatever the range. Work of repair orders already in the
@@ -20,6 +23,7 @@ import datetime
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -36,10 +40,9 @@ DEFAULT_HOURS = {
 }
 
 
-@dataclass(frozen=True)
-class Needs:
+class Needs(NamedTuple):
     """What a booking needs: a bay kind, operation categories, standard hours, and the
-    operations with their hours for the vehicle."""
+    operations with their hours for the vehicle (a tuple: ``kind, cats, hours, ops =``)."""
 
     bay_kind: str
     categories: frozenset[str]

@@ -651,6 +651,7 @@ def booking_public(request, token):
             "appointments/_slots.html",
             {
                 "days": slot_days(dealer, needs_, first),
+                "public": True,
                 "needs": needs_,
                 "bay_kind": BayKind(needs_.bay_kind).label
                 if needs_.bay_kind in BayKind.values

@@ -27,10 +27,34 @@ def _percent(moment, opens, span) -> float:
     return round(max(0.0, min(100.0, (moment - opens).total_seconds() / span * 100)), 3)
 
 
+def _by(request) -> str:
+    """The board's rows: technicians (default) or bays."""
+    return "bay" if (request.POST.get("by") or request.GET.get("by")) == "bay" else "technician"
+
+
+def _off_blocks(windows, opens, closes, span) -> list[dict]:
+    """The hatched parts of a row: the day outside a person's working windows."""
+    off, cursor = [], opens
+    for start, end in windows:
+        if start > cursor:
+            left = _percent(cursor, opens, span)
+            off.append({"left": left, "width": _percent(start, opens, span) - left})
+        cursor = max(cursor, end)
+    if cursor < closes:
+        left = _percent(cursor, opens, span)
+        off.append({"left": left, "width": 100 - left})
+    return off
+
+
+def _person_name(user) -> str:
+    return user.get_full_name() or user.username
+
+
 def board_context(request, dealer, day):
+    by = _by(request)
     capacity = day_capacity(dealer, day)
     plan = selectors.day_plan(request.user, dealer, day)
-    jobs = list(plan.jobs.all()) if plan is not None else []
+    jobs = sorted(plan.jobs.all(), key=lambda j: (j.starts_at, j.pk)) if plan is not None else []
     rows, hours = [], []
     if capacity.is_open:
         opens, closes = capacity.opens, capacity.closes
@@ -44,59 +68,42 @@ def board_context(request, dealer, day):
                 }
             )
             hour += datetime.timedelta(hours=1)
-        by_tech = {}
+        key = "bay_id" if by == "bay" else "technician_id"
+        grouped = {}
         for job in jobs:
-            by_tech.setdefault(job.technician_id, []).append(job)
-        people = {p.user_id: p for p in capacity.technicians}
-        tech_ids = list(people) + [t for t in by_tech if t not in people]
-        for tech_id in tech_ids:
-            person = people.get(tech_id)
+            grouped.setdefault(getattr(job, key), []).append(job)
+        if by == "bay":
+            heads = {b.id: (f"{b.code} {b.name}", _bay_kind(b.kind), None) for b in capacity.bays}
+            for bay_id, bay_jobs in grouped.items():
+                if bay_id not in heads:
+                    bay = bay_jobs[0].bay
+                    heads[bay_id] = (f"{bay.code} {bay.name}", _bay_kind(bay.kind), None)
+        else:
+            heads = {p.user_id: (p.name, "", p) for p in capacity.technicians}
+            for tech_id, tech_jobs in grouped.items():
+                if tech_id not in heads:
+                    heads[tech_id] = (_person_name(tech_jobs[0].technician), "", None)
+        for row_id, (name, note, person) in heads.items():
             blocks = []
-            for job in sorted(by_tech.get(tech_id, []), key=lambda j: j.starts_at):
+            for job in grouped.get(row_id, []):
+                left = _percent(job.starts_at, opens, span)
                 blocks.append(
                     {
                         "job": job,
-                        "left": _percent(job.starts_at, opens, span),
-                        "width": max(
-                            1.5,
-                            _percent(job.ends_at, opens, span)
-                            - _percent(job.starts_at, opens, span),
-                        ),
+                        "left": left,
+                        "width": max(1.5, _percent(job.ends_at, opens, span) - left),
                         "label": _job_label(job),
+                        "other": job.bay.code
+                        if by == "technician"
+                        else _person_name(job.technician),
                     }
                 )
-            off = []
-            if person is not None:
-                cursor = opens
-                for start, end in person.windows:
-                    if start > cursor:
-                        off.append(
-                            {
-                                "left": _percent(cursor, opens, span),
-                                "width": _percent(start, opens, span)
-                                - _percent(cursor, opens, span),
-                            }
-                        )
-                    cursor = max(cursor, end)
-                if cursor < closes:
-                    off.append(
-                        {
-                            "left": _percent(cursor, opens, span),
-                            "width": 100 - _percent(cursor, opens, span),
-                        }
-                    )
-            name = (
-                person.name
-                if person
-                else (
-                    by_tech[tech_id][0].technician.get_full_name()
-                    or by_tech[tech_id][0].technician.username
-                )
-            )
-            rows.append({"id": tech_id, "name": name, "blocks": blocks, "off": off})
+            off = _off_blocks(person.windows, opens, closes, span) if person else []
+            rows.append({"id": row_id, "name": name, "note": note, "blocks": blocks, "off": off})
     return {
         "dealer": dealer,
         "day": day,
+        "by": by,
         "capacity": capacity,
         "plan": plan,
         "jobs": jobs,
@@ -107,6 +114,15 @@ def board_context(request, dealer, day):
         "can_change": allowed_at(request.user, CHANGE, dealer=dealer),
         "object_list": [plan] if plan is not None else [],
     }
+
+
+def _bay_kind(kind) -> str:
+    from aftersales.workorders.choices import BayKind
+
+    try:
+        return str(BayKind(kind).label)
+    except ValueError:
+        return kind
 
 
 def _job_label(job) -> str:
@@ -138,7 +154,8 @@ def _answer(request, dealer, day):
         return render(
             request, "appointments/plan_board_body.html", board_context(request, dealer, day)
         )
-    return redirect(f"{reverse('day-plan')}?dealer={dealer.pk}&day={day.isoformat()}")
+    where = f"{reverse('day-plan')}?dealer={dealer.pk}&day={day.isoformat()}"
+    return redirect(where + ("&by=bay" if _by(request) == "bay" else ""))
 
 
 @require_POST

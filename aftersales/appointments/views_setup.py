@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from aftersales.appointments import setup
 from aftersales.appointments.models import Absence, Advisor, ClosedDay, ScheduleSettings, Technician
@@ -22,7 +23,15 @@ from aftersales.workorders.choices import BayKind, OperationCategory
 from aftersales.workorders.views_reception import needs
 
 VIEW = "appointments.view_schedulesettings"
-WEEKDAYS = [(0, "一"), (1, "二"), (2, "三"), (3, "四"), (4, "五"), (5, "六"), (6, "日")]
+WEEKDAYS = [
+    (0, pgettext_lazy("weekday", "Mon")),
+    (1, pgettext_lazy("weekday", "Tue")),
+    (2, pgettext_lazy("weekday", "Wed")),
+    (3, pgettext_lazy("weekday", "Thu")),
+    (4, pgettext_lazy("weekday", "Fri")),
+    (5, pgettext_lazy("weekday", "Sat")),
+    (6, pgettext_lazy("weekday", "Sun")),
+]
 
 
 def _staff(dealer, role):

@@ -2,12 +2,16 @@
 
 import io
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from aftersales.appointments import selectors
-from aftersales.appointments.stats import booking_stats, default_range, stats_workbook
+from aftersales.appointments.stats import (
+    booking_stats,
+    default_range,
+    stats_workbook,
+    visible_dealers,
+)
 from aftersales.appointments.views_bookings import _date
 from aftersales.workorders.views_reception import needs
 
@@ -15,21 +19,29 @@ VIEW = "appointments.view_booking"
 
 
 def stats_params(request):
-    """(first, last, dealer, region) from the query, within what the user may see."""
+    """(first, last, dealer, region, dealers) from the query, within what the user may
+    see: a dealer or region the user cannot see answers 404."""
     from aftersales.org.models import Region
 
     first, last = default_range(timezone.localdate())
     first = _date(request.GET.get("first"), first)
     last = max(_date(request.GET.get("last"), last), first)
-    dealers = selectors.dealers_with(request.user, VIEW)
-    dealer = None
+    dealers = visible_dealers(request.user)
+    dealer = region = None
     raw = request.GET.get("dealer", "")
-    if raw.isdigit():
-        dealer = dealers.filter(pk=int(raw)).first()
-    region = None
+    if raw:
+        dealer = dealers.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if dealer is None:
+            raise Http404
     raw = request.GET.get("region", "")
-    if raw.isdigit():
-        region = Region.objects.filter(pk=int(raw), dealers__in=dealers).distinct().first()
+    if raw:
+        region = (
+            Region.objects.filter(pk=int(raw), dealers__in=dealers).distinct().first()
+            if raw.isdigit()
+            else None
+        )
+        if region is None:
+            raise Http404
     return first, last, dealer, region, dealers
 
 
@@ -50,16 +62,18 @@ def appointment_stats(request):
             f'attachment; filename="booking-stats-{first.isoformat()}-{last.isoformat()}.xlsx"'
         )
         return response
+    several = dealers.count() > 1
     context = {
         "stats": stats,
         "first": first,
         "last": last,
         "dealer": dealer,
         "region": region,
-        "dealers": dealers if dealers.count() > 1 else [],
+        "dealers": dealers if several else [],
         "regions": Region.objects.filter(dealers__in=dealers).distinct().order_by("code")
-        if dealers.count() > 1
+        if several
         else [],
+        "channel_max": max((c["bookings"] for c in stats["by_channel"]), default=0),
         "object_list": list(
             booking_stats_rows(request.user, first, last, dealer=dealer, region=region)
         ),

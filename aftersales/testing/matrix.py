@@ -56,6 +56,9 @@ PUBLIC = {
     # in aftersales/crm/tests/test_registration.py.
     "api:owner-registration-start",
     "api:owner-registration-confirm",
+    # The owner's booking page from a signed link (no login; the token is the access):
+    # tested in aftersales/appointments/tests/test_booking_pages.py.
+    "booking-link",
 }
 PUBLIC_PREFIXES = ("admin:",)
 

@@ -65,6 +65,8 @@ OPERATIONS = [
     ("O0101", "空调系统加注冷媒", "Recharge air-conditioning refrigerant", C.OTHER, "0.8"),
     ("O0102", "室内清洁消毒", "Interior cleaning and disinfection", C.OTHER, "1.0"),
 ]
+# operations whose job needs a special bay besides their category's usual one
+BAY_KIND = {"C0104": BayKind.ALIGNMENT, "B0102": BayKind.PAINT}
 SCOPE = {C.MAINTENANCE: WarrantyScope.NONE, C.ENGINE: WarrantyScope.POWERTRAIN}
 SCOPE[C.HV] = WarrantyScope.POWERTRAIN
 
@@ -203,12 +205,16 @@ def load_workorders_catalogue_demo(stdout=None) -> dict:
                 category=category,
                 warranty_scope=SCOPE.get(category, WarrantyScope.VEHICLE),
                 default_hours=Decimal(hours),
+                bay_kind=BAY_KIND.get(code, ""),
             )
             for code, zh, en, category, hours in OPERATIONS
             if code not in have
         ]
     )
     result["operations"] = len(new)
+    # operations loaded before they said which bay they need (never overrides an edit)
+    for code, kind in BAY_KIND.items():
+        LabourOperation.objects.filter(code=code, bay_kind="").update(bay_kind=kind)
     ops = {o.code: o for o in LabourOperation.objects.filter(code__in=[r[0] for r in OPERATIONS])}
     models = {m.code: m for m in VehicleModel.objects.all()}
 

@@ -13,8 +13,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aftersales.appointments import dayplan, selectors
+from aftersales.appointments import dayplan
 from aftersales.appointments.models import DayPlan, PlannedJob
+from aftersales.core.access import allowed_at
 from aftersales.core.api import ERROR
 from aftersales.core.drf import ScopedByActionMixin
 from aftersales.core.errors import NotFound
@@ -166,12 +167,12 @@ class DayPlanViewSet(
 
         data = _valid(PlanBuildSerializer, request.data)
         dealer_id = data.get("dealer") or request.user.dealer_id
-        allowed = selectors.dealers_with(request.user, "appointments.change_dayplan")
-        if not allowed.filter(pk=dealer_id).exists():
+        dealer = Dealer.objects.filter(pk=dealer_id).first() if dealer_id else None
+        if dealer is None or not allowed_at(
+            request.user, "appointments.change_dayplan", dealer=dealer
+        ):
             raise NotFound(fields={"dealer": [_("Not found.")]})
-        plan = dayplan.day_plan_build(
-            actor=request.user, dealer=Dealer.objects.get(pk=dealer_id), day=data["day"]
-        )
+        plan = dayplan.day_plan_build(actor=request.user, dealer=dealer, day=data["day"])
         return self._out(plan, status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -11,9 +11,17 @@ from aftersales.appointments.views_stats import stats_params
 from aftersales.core.drf import ActionPermission
 
 RATE_ROW = {
-    "available_hours": serializers.FloatField(),
-    "booked_hours": serializers.FloatField(),
-    "utilisation": serializers.FloatField(allow_null=True),
+    "available_hours": serializers.FloatField(
+        help_text="Hours there were (bays open, technicians on shift)."
+    ),
+    "booked_hours": serializers.FloatField(
+        help_text="Hours of requested, confirmed and checked-in bookings."
+    ),
+    "utilisation": serializers.FloatField(allow_null=True, help_text="booked ÷ available, %"),
+    "planned_hours": serializers.FloatField(help_text="Hours on the day plans."),
+    "planned_utilisation": serializers.FloatField(
+        allow_null=True, help_text="planned ÷ available, %"
+    ),
 }
 
 
@@ -26,6 +34,12 @@ class StatsViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Booking statistics of the dealers the user may see",
+        description=(
+            "Bookings by channel, show rate (checked in ÷ (checked in + no-shows)), no-show "
+            "and cancellation rates, average lead time (booking made → booked time) and "
+            "capacity utilisation per bay kind, technician and dealer, for the bookings "
+            "booked for first..last. Rates are percentages; null when nothing to divide."
+        ),
         parameters=[
             OpenApiParameter("first", OpenApiTypes.DATE, description="Default: 29 days ago."),
             OpenApiParameter("last", OpenApiTypes.DATE, description="Default: today + 14 days."),
@@ -47,12 +61,16 @@ class StatsViewSet(viewsets.GenericViewSet):
                     "no_show_rate": serializers.FloatField(allow_null=True),
                     "cancel_rate": serializers.FloatField(allow_null=True),
                     "lead_time_hours": serializers.FloatField(allow_null=True),
+                    "booked_hours": serializers.FloatField(),
+                    "available_hours": serializers.FloatField(),
+                    "utilisation": serializers.FloatField(allow_null=True),
                     "by_channel": inline_serializer(
                         "BookingStatsChannel",
                         {
                             "channel": serializers.CharField(),
                             "label": serializers.CharField(),
                             "bookings": serializers.IntegerField(),
+                            "share": serializers.FloatField(allow_null=True),
                         },
                         many=True,
                     ),
@@ -80,8 +98,16 @@ class StatsViewSet(viewsets.GenericViewSet):
                             "dealer": serializers.CharField(),
                             "name": serializers.CharField(),
                             "bookings": serializers.IntegerField(),
+                            "checked_in": serializers.IntegerField(),
+                            "no_shows": serializers.IntegerField(),
+                            "cancelled": serializers.IntegerField(),
                             "show_rate": serializers.FloatField(allow_null=True),
                             "no_show_rate": serializers.FloatField(allow_null=True),
+                            "cancel_rate": serializers.FloatField(allow_null=True),
+                            "lead_time_hours": serializers.FloatField(allow_null=True),
+                            "available_hours": serializers.FloatField(),
+                            "booked_hours": serializers.FloatField(),
+                            "utilisation": serializers.FloatField(allow_null=True),
                         },
                         many=True,
                     ),

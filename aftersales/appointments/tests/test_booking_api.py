@@ -115,22 +115,21 @@ def _body_op():
 
 
 def test_the_last_slot_taken_is_409_slot_taken(api, workshop, bj01, vehicle):
-    starts_at = first_free(bj01, "general", 2)
-    # both technicians and both bays busy at that time
-    for _ in range(2):
-        make_booking(bj01, service_type="repair")
-    busy = Booking.objects.filter(starts_at=starts_at).count()
-    assert busy == 2
+    # Given the one general bay booked from the first free time tomorrow
+    taken = make_booking(bj01, service_type="repair")
+    # When another repair is booked at that time
     response = create(
         api,
         {
             "vehicle": vehicle.pk,
             "service_type": "repair",
             "channel": "phone",
-            "starts_at": starts_at.isoformat(),
+            "starts_at": taken.starts_at.isoformat(),
         },
     )
+    # Then it is refused: the slot is taken
     assert response.status_code == 409 and response.json()["code"] == "slot_taken"
+    assert Booking.objects.count() == 1
 
 
 def test_confirm_reschedule_cancel_and_illegal_steps(api, workshop, sa, bj01):

@@ -88,6 +88,21 @@ def test_the_day_view_lays_bookings_out_by_bay_and_time_in_english(page, worksho
     assert f'href="{reverse("booking-detail", args=[booking.pk])}"' in response.text
 
 
+def test_the_calendar_reads_a_fixed_number_of_queries(page, workshop, sa, bj01):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_booking(bj01, actor=sa)
+    with CaptureQueriesContext(connection) as one:
+        page.get(reverse("appointment-calendar"))
+    for _ in range(4):
+        make_booking(bj01, vehicle=make_vehicle(owner=make_customer(dealer=bj01), dealer=bj01))
+    with CaptureQueriesContext(connection) as five:
+        response = page.get(reverse("appointment-calendar"))
+    assert len(response.context["object_list"]) == 5
+    assert len(five) == len(one)
+
+
 def test_a_closed_day_says_why(page, workshop, sa, bj01):
     day = TOMORROW()
     ClosedDay.objects.create(dealer=bj01, day=day, reason="盘点")
@@ -109,6 +124,17 @@ def test_a_region_manager_picks_the_dealer(client, demo_org, workshop, bj01):
     assert response.context["dealer"] == bj01
     assert len(response.context["dealers"]) > 1
     assert booking in response.context["object_list"]
+
+
+def test_an_advisor_cannot_open_another_dealers_calendar_or_free_times(page, workshop, bj01, tj01):
+    # TJ01 is in BJ01's region: an advisor of BJ01 still sees BJ01 only
+    make_booking(tj01)
+    calendar = page.get(reverse("appointment-calendar"), {"dealer": tj01.pk})
+    assert calendar.context["dealer"] == bj01 and calendar.context["dealers"] == []
+    slots = page.get(reverse("booking-slots"), {"dealer": tj01.pk})
+    assert slots.status_code == 200
+    capacity_of_bj01 = page.get(reverse("booking-slots"))
+    assert slots.context["days"] == capacity_of_bj01.context["days"]
 
 
 # ---------------------------------------------------------------- the booking form

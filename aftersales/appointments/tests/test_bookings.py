@@ -229,3 +229,63 @@ def test_a_walk_in_gets_the_next_free_start(workshop, sa, bj01, vehicle):
     slot = walk_in_slot(dealer=bj01, service_type="repair", now=at(10, 7))
     assert slot.starts_at == at(10, 15)
     assert timezone.localdate(slot.ends_at) == DAY
+
+
+def test_the_owners_link_carries_dealer_vehicle_service_and_package(bj01, vehicle):
+    from aftersales.appointments.bookings import booking_link
+    from aftersales.appointments.links import read_booking_link
+    from aftersales.workorders.models import MaintenancePackage
+
+    package = MaintenancePackage.objects.create(code="APLINK", name="1万公里保养")
+
+    path = booking_link(dealer=bj01, vehicle=vehicle, service_type="maintenance", package=package)
+    token = path.rstrip("/").rsplit("/", 1)[-1]
+    link = read_booking_link(token)
+
+    assert path.startswith("/") and path.endswith(f"/{token}/")
+    assert (link.dealer, link.vehicle, link.service_type, link.package) == (
+        bj01,
+        vehicle,
+        "maintenance",
+        package,
+    )
+    assert vehicle.vin not in token and vehicle.plate not in token  # ids only
+
+
+def test_a_tampered_expired_or_stale_link_is_refused(bj01, vehicle):
+    from aftersales.appointments.links import booking_token, read_booking_link
+    from aftersales.core.errors import NotFound
+    from aftersales.workorders.models import MaintenancePackage
+
+    package = MaintenancePackage.objects.create(code="APOLD", name="旧套餐")
+    token = booking_token(dealer=bj01, vehicle=vehicle, service_type="repair", package=package)
+
+    with pytest.raises(NotFound) as tampered:
+        read_booking_link(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    with pytest.raises(ValidationFailed) as expired:
+        read_booking_link(token, max_age=datetime.timedelta(seconds=-1))
+    MaintenancePackage.objects.filter(pk=package.pk).update(active=False)
+    with pytest.raises(NotFound) as gone:
+        read_booking_link(token)
+    with pytest.raises(ValidationFailed):
+        booking_token(dealer=bj01, vehicle=vehicle, service_type="tyres")
+
+    assert tampered.value.code == "link_invalid"
+    assert expired.value.code == "link_expired" and "expired" in str(expired.value.message)
+    assert gone.value.code == "not_found"
+
+
+def test_another_dealers_bay_or_technician_is_not_found(workshop, sa, bj01, tj01, vehicle):
+    from aftersales.appointments.testing import make_capacity
+    from aftersales.core.errors import NotFound
+
+    theirs = make_capacity(tj01, technicians=1, advisors=0)
+
+    with pytest.raises(NotFound):
+        book(sa, bj01, vehicle, at(9), bay=theirs["bays"][0])
+    with pytest.raises(NotFound):
+        book(sa, bj01, vehicle, at(9), technician=theirs["technicians"][0].user)
+    own = book(sa, bj01, vehicle, at(9), technician=workshop["technicians"][1].user)
+
+    assert own.technician_id == workshop["technicians"][1].user_id
+    assert Booking.objects.count() == 1

@@ -1,6 +1,7 @@
 """The demo appointments: loaded for every demo dealer, idempotent, never overbooked,
 within the opening hours, linked to the repair orders they became, pages open."""
 
+import datetime
 from collections import defaultdict
 
 import pytest
@@ -8,11 +9,28 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aftersales.appointments.choices import HOLDING, BookingStatus
-from aftersales.appointments.models import Booking, BookingEvent, Technician
+from aftersales.appointments.demo import load_appointments_demo
+from aftersales.appointments.models import (
+    Absence,
+    Advisor,
+    Booking,
+    BookingEvent,
+    ClosedDay,
+    ScheduleSettings,
+    Technician,
+)
 from aftersales.billing.demo import DEMO_DEALERS
-from aftersales.workorders.models import ServiceSettings
+from aftersales.workorders.choices import BayKind
+from aftersales.workorders.models import LabourOperation, ServiceSettings, WorkshopBay
 
 B = BookingStatus
+SETUP = (Absence, Advisor, ClosedDay, ScheduleSettings, Technician, WorkshopBay)
+
+
+def _setup_counts():
+    from aftersales.org.models import RoleAssignment, User
+
+    return {m.__name__: m.objects.count() for m in (*SETUP, User, RoleAssignment)}
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +45,16 @@ def demo(django_db_setup, django_db_blocker):
         outer.__enter__()
         results = {step.__module__: step() for step in DEMO_STEPS}
         count = Booking.objects.count()
-        again = DEMO_STEPS[-1]()
-        yield {"result": results["aftersales.appointments.demo"], "count": count, "again": again}
+        before = _setup_counts()
+        # run again three days later: nothing is added, not even "relative" closed days
+        again = load_appointments_demo(now=timezone.now() + datetime.timedelta(days=3))
+        yield {
+            "result": results["aftersales.appointments.demo"],
+            "count": count,
+            "again": again,
+            "setup": before,
+            "setup_again": _setup_counts(),
+        }
         transaction.set_rollback(True)
         outer.__exit__(None, None, None)
 
@@ -40,6 +66,8 @@ def loaded(demo, db):
 
 def test_every_demo_dealer_gets_staff_and_weeks_of_bookings_once(loaded):
     assert loaded["result"]["dealers"] == 6 and loaded["again"]["dealers"] == 0
+    assert loaded["again"]["bays"] == 0 and loaded["setup_again"] == loaded["setup"]
+    assert loaded["result"]["seconds"] < 30  # (no benchmark: about a second here)
     assert Booking.objects.count() == loaded["count"] > 600
     for code in DEMO_DEALERS:
         rows = Booking.objects.filter(dealer__code=code)
@@ -91,3 +119,41 @@ def test_the_demo_pages_open(loaded, client):
         reverse("booking-new") + f"?q={booking.vehicle.plate}",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_every_dealer_has_about_nine_bays_of_every_kind_and_operations_say_their_bay(loaded):
+    for code in DEMO_DEALERS:
+        bays = WorkshopBay.objects.filter(dealer__code=code)
+        assert 8 <= bays.count() <= 10, code
+        assert set(bays.values_list("kind", flat=True)) == set(BayKind.values), code
+    kinds = dict(LabourOperation.objects.values_list("code", "bay_kind"))
+    assert kinds["C0104"] == BayKind.ALIGNMENT and kinds["B0102"] == BayKind.PAINT
+    assert kinds["C0101"] == ""  # the usual bay of its category
+
+
+def test_the_new_technicians_can_sign_in_with_the_demo_password(loaded):
+    from aftersales.org.demo import DEMO_PASSWORD
+    from aftersales.org.models import RoleAssignment, User
+
+    for username in ("bj01-tech2", "sz01-tech6", "gz01-sa2"):
+        user = User.objects.get(username=username)
+        assert user.check_password(DEMO_PASSWORD), username
+        assert RoleAssignment.objects.filter(user=user, dealer=user.dealer).exists()
+    for code in DEMO_DEALERS:
+        assert Advisor.objects.filter(dealer__code=code).count() == 2
+        skills = Technician.objects.filter(dealer__code=code).values_list("bay_kinds", flat=True)
+        assert set().union(*map(set, skills)) == set(BayKind.values), code
+
+
+def test_the_statistics_of_the_demo_have_every_figure(loaded):
+    from aftersales.appointments.stats import booking_stats, default_range
+    from aftersales.org.models import User
+
+    first, last = default_range(timezone.localdate())
+    stats = booking_stats(user=User.objects.get(username="admin"), first=first, last=last)
+
+    assert len(stats["per_dealer"]) == 6
+    assert all(c["bookings"] > 0 for c in stats["by_channel"])
+    assert 50 < stats["show_rate"] < 100 and 0 < stats["no_show_rate"] < 50
+    assert stats["lead_time_hours"] > 0 and 0 < stats["utilisation"] < 100
+    assert all(k["available_hours"] > 0 for k in stats["per_bay_kind"])
