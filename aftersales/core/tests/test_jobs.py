@@ -39,7 +39,15 @@ def test_first_run_fires_every_beat_entry(smtp_server):
 
     # Then every interval job ran (the nightly ones wait for their hour): the heartbeat is
     # recorded and the outbox is drained
-    assert sorted(ran) == ["crm-imports", "jobs-heartbeat", "outbox-drain", "parts-reservations"]
+    assert sorted(ran) == [
+        "appointments-no-shows",
+        "appointments-reminders",
+        "appointments-replan",
+        "crm-imports",
+        "jobs-heartbeat",
+        "outbox-drain",
+        "parts-reservations",
+    ]
     assert "crm-segments" in app.conf.beat_schedule and "crm-segments" not in ran
     assert before <= JobHeartbeat.objects.get(name="jobs").beat_at <= after
     [envelope] = smtp_server.messages
