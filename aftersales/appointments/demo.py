@@ -137,7 +137,7 @@ def _staff(dealer, now) -> int:
                     username=username,
                     display_name=f"{city}{name}",
                     first_name=f"{city}{name}",
-                    mobile=f"1390{dealer.pk:03d}{n:04d}",
+                    mobile=f"139{dealer.pk % 10000:04d}{n:04d}",
                     dealer=dealer,
                     password=password or make_password(DEMO_PASSWORD),
                     email=f"{username}@demo.invalid",
