@@ -33,6 +33,7 @@ for module in (
     "aftersales.billing.api.routes",
     "aftersales.claims.api.routes",
     "aftersales.appointments.api.routes",
+    "aftersales.complaints.api.routes",
 ):
     import_module(module).register(router)
 

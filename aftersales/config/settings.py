@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "aftersales.billing",
     "aftersales.claims",
     "aftersales.appointments",
+    "aftersales.complaints",
 ]
 
 MIDDLEWARE = [

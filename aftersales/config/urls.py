@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("aftersales.billing.urls")),
     path("", include("aftersales.claims.urls")),
     path("", include("aftersales.appointments.urls")),
+    path("", include("aftersales.complaints.urls")),
 ]

@@ -22,6 +22,8 @@ Two consequences callers must be aware of:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -38,6 +40,7 @@ __all__ = [
     "OpeningHours",
     "add_working_days",
     "add_working_hours",
+    "weekdays_beyond_calendar",
     "deadline",
     "is_working_day",
     "working_days_between",
@@ -93,6 +96,25 @@ class OpeningHours:
 
 DEFAULT_OPENING_HOURS = OpeningHours()
 
+_BEYOND_CALENDAR: contextvars.ContextVar[set | None] = contextvars.ContextVar(
+    "weekdays_beyond_calendar", default=None
+)
+
+
+@contextlib.contextmanager
+def weekdays_beyond_calendar():
+    """Inside this block, days of years the calendar data does not cover count Monday to
+    Friday as working days instead of raising :class:`CalendarUnavailable`. Yields the
+    set of days so guessed: a deadline computed over one of them is provisional and must
+    be recomputed once the State Council publishes the year (and the package carries it).
+    """
+    guessed: set[date] = set()
+    token = _BEYOND_CALENDAR.set(guessed)
+    try:
+        yield guessed
+    finally:
+        _BEYOND_CALENDAR.reset(token)
+
 
 def is_working_day(d: date) -> bool:
     """Return whether ``d`` is a working day in the official Chinese calendar.
@@ -109,6 +131,10 @@ def is_working_day(d: date) -> bool:
     try:
         return chinese_calendar.is_workday(d)
     except NotImplementedError as exc:
+        guessed = _BEYOND_CALENDAR.get()
+        if guessed is not None:
+            guessed.add(d)
+            return d.weekday() < 5
         raise CalendarUnavailable(
             f"No official Chinese working-day calendar for {d.isoformat()}: {exc}"
         ) from exc

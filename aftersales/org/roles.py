@@ -221,6 +221,36 @@ _BOOK = _BOOK_READ | {
 _PLAN = _BOOK_READ | {"appointments.change_dayplan"}
 _SCHEDULE_SETUP = {"appointments.view_schedulesettings", "appointments.change_schedulesettings"}
 
+# Complaints (SPEC §9): the agent receives and judges, the specialist files, assigns,
+# escalates and closes, technical support runs the VRT, the dealer handles, the region
+# supervises, the managers of the goodwill matrix decide escalations.
+_COMPLAINT_READ = {"complaints.view_complaint"}
+_COMPLAINT_FORWARD = _COMPLAINT_READ | {"complaints.add_complaint"}
+_COMPLAINT_HANDLE = _COMPLAINT_FORWARD | {
+    "complaints.handle_complaint",
+    "complaints.comment_complaint",
+}
+_COMPLAINT_AGENT = _COMPLAINT_FORWARD | {
+    "complaints.judge_complaint",
+    "complaints.comment_complaint",
+}
+_COMPLAINT_SPECIALIST = _COMPLAINT_AGENT | {
+    "complaints.file_complaint",
+    "complaints.escalate_complaint",
+    "complaints.close_complaint",
+    "complaints.export_complaint",
+    "complaints.view_legalcase",
+    "complaints.add_legalcase",
+    "complaints.change_legalcase",
+    "complaints.view_complaintsettings",
+}
+_COMPLAINT_LEGAL = _COMPLAINT_READ | {
+    "complaints.comment_complaint",
+    "complaints.view_legalcase",
+    "complaints.add_legalcase",
+    "complaints.change_legalcase",
+}
+
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SERVICE_ADVISOR: frozenset(
         _STAFF
@@ -232,6 +262,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _BOOK
         | {"appointments.checkin_booking", "appointments.view_schedulesettings"}
         | {"parts.add_reservation", "parts.view_reservation", "parts.change_reservation"}
+        | _COMPLAINT_FORWARD
     ),
     Role.TECHNICIAN: frozenset(
         _STAFF | _PARTS_LOOKUP | _RO_READ | {"workorders.work_repairorder"} | _BOOK_READ
@@ -258,6 +289,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _FOLLOW_UP
         | _BOOK
         | {"crm.change_customer", "workorders.view_repairorder"}
+        | _COMPLAINT_FORWARD
     ),
     Role.DCRC_MANAGER: frozenset(
         _STAFF
@@ -272,6 +304,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "workorders.view_repairorder",
             "workorders.view_servicesettings",
         }
+        | _COMPLAINT_HANDLE
     ),
     Role.SERVICE_MANAGER: frozenset(
         _SUPERVISE
@@ -292,6 +325,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "workorders.dispatch_repairorder",
             "workorders.view_followup",
         }
+        | _COMPLAINT_HANDLE
+        | {"complaints.decide_complaint"}
     ),
     Role.DEALER_ADMIN: frozenset(
         _ADMIN
@@ -305,6 +340,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _BOOK_READ
         | _SCHEDULE_SETUP
         | {"parts.change_warehouse", "crm.reveal_customer"}
+        | _COMPLAINT_READ
     ),
     Role.REGION_MANAGER: frozenset(
         _SUPERVISE
@@ -320,16 +356,35 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "workorders.view_followup",
             "workorders.view_servicesettings",
         }
+        | _COMPLAINT_READ
+        | {
+            "complaints.comment_complaint",
+            "complaints.decide_complaint",
+            "complaints.export_complaint",
+        }
     ),
     Role.CS_AGENT: frozenset(
-        _STAFF | _KEEP_RECORDS | {"crm.merge_customer", "workorders.view_repairorder"}
+        _STAFF
+        | _KEEP_RECORDS
+        | {"crm.merge_customer", "workorders.view_repairorder"}
+        | _COMPLAINT_AGENT
     ),
     Role.COMPLAINT_SPECIALIST: frozenset(
-        _STAFF | _CONTACT | {"crm.reveal_customer", "workorders.view_repairorder"}
+        _STAFF
+        | _CONTACT
+        | {"crm.reveal_customer", "workorders.view_repairorder"}
+        | _COMPLAINT_SPECIALIST
     ),
-    Role.TECH_SUPPORT: frozenset(_STAFF | _PARTS_LOOKUP | _RO_READ | _CLAIM_REVIEW),
-    Role.LEGAL: frozenset(_STAFF | {"crm.reveal_customer"}),
-    Role.MARKETING_PR: frozenset(_STAFF),
+    Role.TECH_SUPPORT: frozenset(
+        _STAFF
+        | _PARTS_LOOKUP
+        | _RO_READ
+        | _CLAIM_REVIEW
+        | _COMPLAINT_READ
+        | {"complaints.support_complaint", "complaints.comment_complaint"}
+    ),
+    Role.LEGAL: frozenset(_STAFF | {"crm.reveal_customer"} | _COMPLAINT_LEGAL),
+    Role.MARKETING_PR: frozenset(_STAFF | _COMPLAINT_LEGAL),
     Role.ANALYST: frozenset(
         _SUPERVISE
         | _PARTS_READ
@@ -338,6 +393,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _CLAIM_READ
         | _BOOK_READ
         | {"workorders.view_followup", "workorders.view_servicesettings"}
+        | _COMPLAINT_READ
+        | {"complaints.export_complaint", "complaints.view_legalcase"}
     ),
     Role.OEM_ADMIN: frozenset(
         _ADMIN
@@ -356,6 +413,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "parts.export_stockmove",
             "workorders.view_followup",
             "workorders.view_servicesettings",
+        }
+        | _COMPLAINT_READ
+        | {
+            "complaints.decide_complaint",
+            "complaints.export_complaint",
+            "complaints.view_legalcase",
+            "complaints.view_complaintsettings",
+            "complaints.change_complaintsettings",
+            "complaints.view_goodwilllevel",
+            "complaints.change_goodwilllevel",
         }
     ),
 }
@@ -460,6 +527,24 @@ PERMISSION_LABELS = {
     "claims.submit_warrantyclaim": _("Submit warranty claims to the OEM"),
     "claims.review_warrantyclaim": _("Review warranty claims (approve, reject, ask for more)"),
     "claims.settle_warrantyclaim": _("Record warranty claims as paid"),
+    "complaints.view_complaint": _("See complaints"),
+    "complaints.add_complaint": _("Receive complaints or forward them to the OEM"),
+    "complaints.judge_complaint": _("Judge complaints valid or invalid; satisfaction follow-up"),
+    "complaints.file_complaint": _("File, classify, grade and assign complaints"),
+    "complaints.handle_complaint": _("Submit and carry out the dealer's handling plan"),
+    "complaints.support_complaint": _("Record VRT conclusions and technical solutions"),
+    "complaints.escalate_complaint": _("Escalate complaints"),
+    "complaints.decide_complaint": _("Decide escalated complaints and goodwill"),
+    "complaints.close_complaint": _("Close and reopen complaints"),
+    "complaints.comment_complaint": _("Comment on complaints"),
+    "complaints.export_complaint": _("Complaint reports and exports"),
+    "complaints.view_legalcase": _("See arbitrations, lawsuits and crises"),
+    "complaints.add_legalcase": _("Record arbitrations, lawsuits and crises"),
+    "complaints.change_legalcase": _("Update arbitrations, lawsuits and crises"),
+    "complaints.view_complaintsettings": _("See the complaint rules"),
+    "complaints.change_complaintsettings": _("Change the complaint time limits and rules"),
+    "complaints.view_goodwilllevel": _("See the goodwill authorization matrix"),
+    "complaints.change_goodwilllevel": _("Change the goodwill authorization matrix"),
     "workorders.view_repairorder": _("See repair orders, their lines, jobs and timeline"),
     "workorders.add_repairorder": _("Receive vehicles and open repair orders"),
     "workorders.change_repairorder": _("Write estimates and edit open repair orders"),
