@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils import timezone
 
 from aftersales.core.workdays import (
+    CALENDAR_TZ,
     DEFAULT_OPENING_HOURS,
     add_working_hours,
     deadline,
@@ -101,3 +102,64 @@ def remaining(complaint, now=None) -> datetime.timedelta:
         return ZERO
     now = now or timezone.now()
     return working_time(now, complaint.deadline_at)
+
+
+class WorkCalendar:
+    """The working time before every instant of a span of days, answered in O(1): the
+    deadline sweep asks it about hundreds of thousands of complaints. Gives the same
+    answers as ``limit_deadline`` and ``working_time`` (tested) for instants inside the
+    span; callers fall back to those outside it."""
+
+    def __init__(self, first: datetime.date, last: datetime.date):
+        from aftersales.core.workdays import is_working_day
+
+        self.tz = CALENDAR_TZ
+        self.first, self.last = first, last
+        count = (last - first).days + 1
+        self.open_s = HOURS.open.hour * 3600 + HOURS.open.minute * 60
+        self.close_s = HOURS.close.hour * 3600 + HOURS.close.minute * 60
+        day_s = self.close_s - self.open_s
+        with weekdays_beyond_calendar() as guessed:
+            self.working = [is_working_day(first + datetime.timedelta(i)) for i in range(count)]
+        self.guessed = {(d - first).days for d in guessed}
+        self.prefix = [0] * (count + 1)  # working seconds before day i
+        self.work_index = []  # day offsets of the working days, in order
+        for i, on in enumerate(self.working):
+            self.prefix[i + 1] = self.prefix[i] + (day_s if on else 0)
+            if on:
+                self.work_index.append(i)
+        self.rank = {offset: n for n, offset in enumerate(self.work_index)}
+
+    def covers(self, instant: datetime.datetime) -> bool:
+        day = instant.astimezone(self.tz).date()
+        return self.first <= day <= self.last
+
+    def seconds(self, instant: datetime.datetime) -> int:
+        """Working seconds from the start of the span to ``instant``."""
+        local = instant.astimezone(self.tz)
+        i = (local.date() - self.first).days
+        total = self.prefix[i]
+        if self.working[i]:
+            t = local.hour * 3600 + local.minute * 60 + local.second
+            total += min(max(t, self.open_s), self.close_s) - self.open_s
+        return total
+
+    def between(self, a: datetime.datetime, b: datetime.datetime) -> int:
+        return self.seconds(b) - self.seconds(a)
+
+    def deadline(self, start: datetime.datetime, days: int) -> tuple[datetime.datetime, bool]:
+        """``core.workdays.deadline`` over the index: close of business of the ``days``-th
+        working day after day 0; and whether a guessed day was used."""
+        local = start.astimezone(self.tz)
+        i = (local.date() - self.first).days
+        t = local.hour * 3600 + local.minute * 60 + local.second
+        if self.working[i] and t < self.close_s:
+            n = self.rank[i]
+        else:
+            n = next(self.rank[j] for j in range(i + 1, len(self.working)) if self.working[j])
+        day = self.work_index[n + days]
+        guessed = any(j in self.guessed for j in range(i, day + 1))
+        close = datetime.datetime.combine(
+            self.first + datetime.timedelta(day), HOURS.close, tzinfo=self.tz
+        )
+        return close, guessed

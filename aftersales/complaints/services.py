@@ -43,7 +43,6 @@ from aftersales.complaints.choices import (
 from aftersales.complaints.choices import ComplaintStatus as S
 from aftersales.complaints.models import (
     Complaint,
-    ComplaintAlert,
     ComplaintEvent,
     ComplaintFollowUp,
     ComplaintPause,
@@ -1371,115 +1370,8 @@ def goodwill_matrix_set(*, actor, levels: list[dict]) -> list[GoodwillLevel]:
 # ---------------------------------------------------------------- the clock job
 
 
-def _alert(complaint, step, threshold, people, text):
-    try:
-        with transaction.atomic():
-            ComplaintAlert.objects.create(
-                complaint=complaint,
-                step=step,
-                threshold=threshold,
-                reopen_round=complaint.reopen_count if step is None else 0,
-            )
-    except IntegrityError:
-        return False
-    record_event(complaint, kind=EventKind.ALERT, actor=None, message=text)
-    _notify(
-        people,
-        subject=text[:200],
-        body=f"{complaint.subject}\n{text}",
-        key=f"complaint-alert:{complaint.pk}:{getattr(step, 'pk', 0)}:{threshold}:"
-        f"{complaint.reopen_count}",
-    )
-    return True
-
-
-def _predicted_late(complaint, steps, now, settings_row) -> bool:
-    """Will the complaint miss its deadline? The working time its open steps still need
-    (the VRT or proposal until its due time, the dealer's plan days if not in, half a day
-    to carry the plan out) against the time left."""
-    needed = clock.ZERO
-    support = [s for s in steps if s.kind in (StepKind.VRT, StepKind.PROPOSAL)]
-    for step in support:
-        needed = max(needed, clock.working_time(now, step.due_at))
-    plan_done = any(
-        s.kind == StepKind.PLAN and s.status == StepStatus.DONE
-        for s in ComplaintStep.objects.filter(complaint=complaint)
-    )
-    if not plan_done:
-        needed += clock.DAY * settings_row.plan_days
-    needed += clock.DAY / 2
-    return needed > clock.remaining(complaint, now)
-
-
 def complaints_clock(*, now=None) -> dict:
-    """Warn the responsible people as each limit's thresholds pass (the OEM's warn_at
-    percentages, and 100 % at the breach), escalate automatically (not closed in time,
-    predicted not to, VRT or dealer plan late) and recompute provisional deadlines.
-    Idempotent: each warning and each open escalation reason exists once."""
-    now = now or timezone.now()
-    settings_row = ComplaintSettings.current()
-    thresholds = sorted({*settings_row.warn_at, 100})
-    counts = {"checked": 0, "alerts": 0, "escalations": 0, "recomputed": 0}
-    running = Complaint.objects.filter(status__in=RUNNING, paused_since__isnull=True).exclude(
-        deadline_at__isnull=True
-    )
-    for complaint_id in running.values_list("pk", flat=True).iterator():
-        with transaction.atomic():
-            complaint = Complaint.objects.select_for_update(of=("self",)).get(pk=complaint_id)
-            if complaint.status not in RUNNING or complaint.paused_since is not None:
-                continue
-            counts["checked"] += 1
-            if complaint.deadline_provisional:
-                due, provisional = clock.limit_deadline(
-                    complaint.clock_started_at, complaint.limit_days, complaint.paused_total
-                )
-                if not provisional:
-                    complaint.deadline_at, complaint.deadline_provisional = due, False
-                    _bump(complaint, "deadline_at", "deadline_provisional")
-                    counts["recomputed"] += 1
-            share = clock.share_used(complaint, now)
-            people = None
-            for threshold in thresholds:
-                if share < threshold:
-                    break
-                people = people if people is not None else responsible_people(complaint)
-                text = (
-                    _("Complaint %(number)s is overdue (limit %(days)s working days).")
-                    if threshold >= 100
-                    else _("Complaint %(number)s: %(share)s%% of its time limit used.")
-                ) % {"number": complaint.number, "days": complaint.limit_days, "share": threshold}
-                counts["alerts"] += _alert(complaint, None, threshold, people, text)
-            steps = list(ComplaintStep.objects.filter(complaint=complaint, status=StepStatus.OPEN))
-            for step in steps:
-                step_share = clock.step_share_used(step, now)
-                for threshold in thresholds:
-                    if step_share < threshold:
-                        break
-                    people = people if people is not None else responsible_people(complaint)
-                    text = (
-                        _("Complaint %(number)s: %(step)s is overdue.")
-                        if threshold >= 100
-                        else _("Complaint %(number)s: %(share)s%% of the time for %(step)s used.")
-                    ) % {
-                        "number": complaint.number,
-                        "step": step.get_kind_display(),
-                        "share": threshold,
-                    }
-                    counts["alerts"] += _alert(complaint, step, threshold, people, text)
-            reasons = []
-            if now > complaint.deadline_at:
-                reasons.append(EscalationReason.OVERDUE)
-            elif _predicted_late(complaint, steps, now, settings_row):
-                reasons.append(EscalationReason.PREDICTED)
-            for step in steps:
-                if now > step.due_at and step.kind == StepKind.VRT:
-                    reasons.append(EscalationReason.VRT_LATE)
-                if now > step.due_at and step.kind == StepKind.PLAN:
-                    reasons.append(EscalationReason.PLAN_LATE)
-            for reason in reasons:
-                already = Escalation.objects.filter(complaint=complaint, reason=reason).exists()
-                if already:
-                    continue  # escalated once for this reason; a decision does not re-raise
-                if _escalate(complaint, None, reason) is not None:
-                    counts["escalations"] += 1
-    return counts
+    """The deadline sweep: warnings and automatic escalations (see ``sweep``)."""
+    from aftersales.complaints.sweep import complaints_clock as sweep
+
+    return sweep(now=now)

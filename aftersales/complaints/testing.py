@@ -11,16 +11,26 @@ from aftersales.complaints.choices import ComplaintStatus as S
 
 
 def oem_user(short: str):
-    """The demo organisation's OEM user, e.g. ``oem_user("complaint")``."""
-    from aftersales.org.models import User
+    """The demo organisation's OEM user, e.g. ``oem_user("complaint")``; made with its
+    role when the organisation is not loaded (the access matrix's test dealers)."""
+    from aftersales.org.demo import SHORT
+    from aftersales.org.models import RoleAssignment, User
+    from aftersales.org.roles import ROLE_LEVEL, Level
 
-    return User.objects.get(username=f"oem-{short}")
+    user, created = User.objects.get_or_create(username=f"oem-{short}")
+    if created:
+        role = next(r for r, s in SHORT.items() if s == short and ROLE_LEVEL[r] == Level.OEM)
+        RoleAssignment.objects.create(user=user, role=role)
+    return user
 
 
 def dealer_user(dealer, short="svcmgr"):
-    from aftersales.org.models import User
+    """The dealer's demo user, e.g. bj01-svcmgr (made with its role when missing)."""
+    from aftersales.org.demo import SHORT
+    from aftersales.workorders.testing import staff_of
 
-    return User.objects.get(username=f"{dealer.code.lower()}-{short}")
+    role = next(r for r, s in SHORT.items() if s == short)
+    return staff_of(dealer, role)
 
 
 def make_complaint(

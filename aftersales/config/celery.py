@@ -19,6 +19,7 @@ OUTBOX_SECONDS = float(os.environ.get("AFTERSALES_OUTBOX_SECONDS", "10"))
 IMPORT_SECONDS = float(os.environ.get("AFTERSALES_IMPORT_SECONDS", "3"))
 RESERVATION_SECONDS = float(os.environ.get("AFTERSALES_RESERVATION_SECONDS", "300"))
 APPOINTMENT_SECONDS = float(os.environ.get("AFTERSALES_APPOINTMENT_SECONDS", "300"))
+COMPLAINT_SECONDS = float(os.environ.get("AFTERSALES_COMPLAINT_SECONDS", "600"))
 
 app.conf.beat_schedule = {
     "jobs-heartbeat": {"task": "aftersales.core.tasks.heartbeat", "schedule": HEARTBEAT_SECONDS},
@@ -41,6 +42,12 @@ app.conf.beat_schedule = {
         "schedule": APPOINTMENT_SECONDS,
     },
     # a job running over its planned end re-plans that dealer's day
+    # complaint deadlines: warnings at the OEM's percentages and at the breach, and
+    # automatic escalations (not closed in time, predicted late, VRT or plan late)
+    "complaints-deadlines": {
+        "task": "aftersales.complaints.tasks.deadline_sweep",
+        "schedule": COMPLAINT_SECONDS,
+    },
     "appointments-replan": {
         "task": "aftersales.appointments.tasks.replan_on_delays",
         "schedule": APPOINTMENT_SECONDS,

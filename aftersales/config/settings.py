@@ -321,6 +321,14 @@ SPECTACULAR_SETTINGS = {
         "EventKindEnum": "aftersales.workorders.choices.EventKind",
         "PhotoKindEnum": "aftersales.workorders.models.PhotoKind",
         "BayKindEnum": "aftersales.workorders.choices.BayKind",
+        "OperationCategoryEnum": "aftersales.workorders.choices.OperationCategory",
+        "CallOutcomeEnum": "aftersales.workorders.choices.CallOutcome",
+        "ComplaintStatusEnum": "aftersales.complaints.choices.ComplaintStatus",
+        "ComplaintChannelEnum": "aftersales.complaints.choices.Channel",
+        "ComplaintCategoryEnum": "aftersales.complaints.choices.Category",
+        "ComplaintFollowUpOutcomeEnum": "aftersales.complaints.choices.FollowUpOutcome",
+        "ComplaintStepStatusEnum": "aftersales.complaints.choices.StepStatus",
+        "LegalCaseStatusEnum": "aftersales.complaints.choices.CaseStatus",
     },
 }
 

@@ -59,6 +59,10 @@ PUBLIC = {
     # The owner's booking page from a signed link (no login; the token is the access):
     # tested in aftersales/appointments/tests/test_booking_pages.py.
     "booking-link",
+    # The owner's complaints: any signed-in login linked to a customer (owners hold no
+    # role); tested in aftersales/complaints/tests/test_api.py.
+    "api:owner-complaint-list",
+    "api:owner-complaint-detail",
 }
 PUBLIC_PREFIXES = ("admin:",)
 

@@ -43,6 +43,7 @@ def test_first_run_fires_every_beat_entry(smtp_server):
         "appointments-no-shows",
         "appointments-reminders",
         "appointments-replan",
+        "complaints-deadlines",
         "crm-imports",
         "jobs-heartbeat",
         "outbox-drain",
