@@ -5,6 +5,7 @@ from aftersales.appointments.demo import load_appointments_demo
 from aftersales.billing.demo import load_billing_demo
 from aftersales.catalogue.demo import load_catalogue_demo
 from aftersales.claims.demo import load_claims_demo
+from aftersales.complaints.demo import load_complaints_demo
 from aftersales.core.audit import audit_channel
 from aftersales.core.models import AuditChannel
 from aftersales.crm.demo import load_crm_demo
@@ -24,6 +25,7 @@ DEMO_STEPS = [
     load_claims_demo,  # before billing: it turns some demo lines into warranty lines
     load_billing_demo,
     load_appointments_demo,  # after the repair orders: many past bookings link to them
+    load_complaints_demo,
 ]
 
 
