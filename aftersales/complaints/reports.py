@@ -298,7 +298,7 @@ def counts(user, filters: ReportFilters) -> dict:
         {"key": value, "label": str(label), "formal": grades.get(value, 0)}
         for value, label in Grade.choices
     ]
-    not_assigned = _("Not assigned")
+    not_assigned = pgettext("complaint dealer", "Not assigned")
     by_region = [
         {
             "id": r["region_id"],
@@ -609,8 +609,8 @@ def _escalation_row(r) -> dict:
         "raised": r["raised"],
         "decided": r["decided"],
         "open": r["raised"] - r["decided"],
-        "amount": r["amount"] or ZERO,
-        "approved": r["approved"] or ZERO,
+        "amount": (r["amount"] or ZERO).quantize(CENT),
+        "approved": (r["approved"] or ZERO).quantize(CENT),
     }
 
 
@@ -907,17 +907,21 @@ def report_workbook(user, filters: ReportFilters, *, now=None) -> bytes:
     book = Workbook()
     totals = data["totals"]
     period = " – ".join(d.isoformat() if d else "…" for d in (filters.date_from, filters.date_to))
-    basis = _("filed") if filters.basis == "filed" else _("received")
+    basis = (
+        pgettext("complaint date", "filed")
+        if filters.basis == "filed"
+        else pgettext("complaint date", "received")
+    )
     _sheet(
         book,
         next(titles),
-        [_("Figure"), _("Value")],
+        [_("Figure"), pgettext("report figure", "Value")],
         [
             [_("Period (%(basis)s)") % {"basis": basis}, period],
             [_("Complaints received"), totals["received"]],
             [_("Formal complaints"), totals["formal"]],
             [_("Informal complaints"), totals["informal"]],
-            [_("Closed"), limits["closed"]],
+            [pgettext("complaint", "Closed"), limits["closed"]],
             [_("Closed on time"), limits["on_time"]],
             [_("On-time rate %"), limits["on_time_rate"]],
             [_("Average handling time (working days)"), limits["average_days"]],
@@ -925,7 +929,7 @@ def report_workbook(user, filters: ReportFilters, *, now=None) -> bytes:
         ],
         first=True,
     )
-    received, formal = _("Received"), _("Formal")
+    received, formal = pgettext("complaint count", "Received"), _("Formal")
     _sheet(
         book,
         next(titles),
@@ -968,7 +972,14 @@ def report_workbook(user, filters: ReportFilters, *, now=None) -> bytes:
     _sheet(
         book,
         next(titles),
-        [_("Month"), received, formal, _("Closed"), _("Closed on time"), _("On-time rate %")],
+        [
+            _("Month"),
+            received,
+            formal,
+            pgettext("complaint", "Closed"),
+            _("Closed on time"),
+            _("On-time rate %"),
+        ],
         [
             [r["month"], r["received"], r["formal"], r["closed"], r["on_time"], r["on_time_rate"]]
             for r in data["by_month"]
@@ -1010,7 +1021,14 @@ def report_workbook(user, filters: ReportFilters, *, now=None) -> bytes:
     _sheet(
         book,
         next(titles),
-        [_("Customer"), _("Complaints"), formal, _("Dealers"), _("First"), _("Last")],
+        [
+            _("Customer"),
+            pgettext("count", "Complaints"),
+            formal,
+            _("Dealers"),
+            _("First complaint"),
+            _("Latest complaint"),
+        ],
         [
             [r["name"], r["complaints"], r["formal"], r["dealers"], r["first_at"], r["last_at"]]
             for r in repeat["customers"]
@@ -1023,11 +1041,11 @@ def report_workbook(user, filters: ReportFilters, *, now=None) -> bytes:
             _("VIN"),
             _("Plate"),
             _("Vehicle model"),
-            _("Complaints"),
+            pgettext("count", "Complaints"),
             formal,
             _("Dealers"),
-            _("First"),
-            _("Last"),
+            _("First complaint"),
+            _("Latest complaint"),
         ],
         [
             [
@@ -1050,7 +1068,7 @@ def report_workbook(user, filters: ReportFilters, *, now=None) -> bytes:
         [
             _("Reason or level"),
             _("Raised"),
-            _("Decided"),
+            pgettext("escalation", "Decided"),
             pgettext("escalation", "Open"),
             _("Goodwill involved"),
             _("Goodwill approved"),
@@ -1070,7 +1088,7 @@ def report_workbook(user, filters: ReportFilters, *, now=None) -> bytes:
             _("Code"),
             _("Dealer"),
             _("Region"),
-            _("Complaints"),
+            _("Formal complaints"),
             _("Repair orders"),
             _("Complaints per 100 ROs"),
             _("On-time rate %"),

@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views import View
 
 from aftersales.complaints import reports
@@ -60,7 +61,7 @@ def _charts(report) -> dict:
             ],
         },
         "text": {
-            "received": _("Received"),
+            "received": pgettext("complaint count", "Received"),
             "formal": _("Formal"),
             "on_time_rate": _("On-time rate %"),
         },
