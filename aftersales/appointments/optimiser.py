@@ -26,8 +26,10 @@ than any shift window, arriving too late to be done today, in a precedence cycle
 waiting for such a job) are found before solving and reported with a reason code; the
 rest is solved.
 
-``solve`` uses Google OR-Tools CP-SAT, started from the best of a few list-scheduling
-plans (``heuristic``); ``greedy`` is first come, first served (each job in arrival order
+``solve`` uses Google OR-Tools CP-SAT in two stages (the most jobs placed, then the rest
+of the objective with that many placed), started from the best of a few repaired
+list-scheduling plans (``heuristic``); ``lp_bound`` is a second, independent lower bound
+(time-indexed LP) for the figures; ``greedy`` is first come, first served (each job in arrival order
 to the skilled technician and fitting bay where it can start earliest): the baseline the
 figures compare with, and the fallback when CP-SAT finds nothing in time.
 
@@ -41,7 +43,9 @@ do not count).
 from __future__ import annotations
 
 import math
+import os
 import time
+from bisect import insort
 from dataclasses import dataclass, field
 
 UNPLACED = 1_000_000
@@ -283,9 +287,9 @@ def measure(problem: Problem, solution: Solution) -> Solution:
 
 
 def _free_from(spans, start, duration):
-    """The earliest time >= start at which [t, t+duration) misses every span."""
+    """The earliest time >= start at which [t, t+duration) misses every span (sorted)."""
     t = start
-    for s, e in sorted(spans):
+    for s, e in spans:
         if e <= t:
             continue
         if s >= t + duration:
@@ -323,9 +327,9 @@ def greedy(problem: Problem, order=first_come) -> Solution:
             tech, bay, start = job.fixed
             end = start + job.duration
             solution.assignments[job.key] = (tech, bay, start, end)
-            tech_spans.setdefault(tech, []).append((start, end))
-            bay_spans.setdefault(bay, []).append((start, end))
-            group_spans.setdefault(job.group, []).append((start, end))
+            insort(tech_spans.setdefault(tech, []), (start, end))
+            insort(bay_spans.setdefault(bay, []), (start, end))
+            insort(group_spans.setdefault(job.group, []), (start, end))
             ends[job.key] = end
     pending = [j for j in problem.jobs if j.fixed is None and j.key not in reasons]
     pending.sort(key=order)
@@ -345,31 +349,32 @@ def greedy(problem: Problem, order=first_come) -> Solution:
                 continue
             for w_start, w_end in tech.windows:
                 t = max(earliest, w_start)
-                while t + job.duration <= min(w_end, problem.horizon):
+                last = min(w_end, problem.horizon) - job.duration
+                if best is not None:  # only an earlier start can do better
+                    last = min(last, best[0] - 1)
+                while t <= last:
                     t2 = _free_from(tech_spans[tech.id], t, job.duration)
-                    t2 = _free_from(group_spans.get(job.group, []), t2, job.duration)
-                    if t2 != t:
-                        t = t2
-                        continue
-                    free_bays = [
-                        b for b in bays if _free_from(bay_spans[b.id], t, job.duration) == t
-                    ]
-                    if free_bays:
-                        if best is None or t < best[0]:
-                            # a quick job takes a quick bay before a general one
-                            bay = min(free_bays, key=lambda b: b.kind != job.bay_kind)
-                            best = (t, tech.id, bay.id)
+                    t2 = _free_from(group_spans.get(job.group, ()), t2, job.duration)
+                    if t2 == t:
+                        t2 = min(_free_from(bay_spans[b.id], t, job.duration) for b in bays)
+                    if t2 == t:
+                        free_bays = [
+                            b for b in bays if _free_from(bay_spans[b.id], t, job.duration) == t
+                        ]
+                        # a quick job takes a quick bay before a general one
+                        bay = min(free_bays, key=lambda b: b.kind != job.bay_kind)
+                        best = (t, tech.id, bay.id)
                         break
-                    t = min(_free_from(bay_spans[b.id], t, job.duration) for b in bays)
+                    t = t2
         if best is None:
             solution.unplaced[job.key] = NO_ROOM
             continue
         start, tech, bay = best
         end = start + job.duration
         solution.assignments[job.key] = (tech, bay, start, end)
-        tech_spans[tech].append((start, end))
-        bay_spans[bay].append((start, end))
-        group_spans.setdefault(job.group, []).append((start, end))
+        insort(tech_spans[tech], (start, end))
+        insort(bay_spans[bay], (start, end))
+        insort(group_spans.setdefault(job.group, []), (start, end))
         ends[job.key] = end
     if not problem.jobs:
         solution.status = "empty"
@@ -378,10 +383,27 @@ def greedy(problem: Problem, order=first_come) -> Solution:
     return measure(problem, solution)
 
 
-def heuristic(problem: Problem) -> Solution:
-    """The best of the list-scheduling plans by first come, earliest due and least slack:
-    CP-SAT's starting point."""
-    plans = [greedy(problem, order) for order in (first_come, earliest_due, least_slack)]
+def heuristic(problem: Problem, *, repairs: int = 3) -> Solution:
+    """The best of the list-scheduling plans by first come, earliest due and least slack,
+    each repaired when it leaves jobs out that fit alone (those jobs first, then the
+    order, a few times while that places more): CP-SAT's starting point. A plan placing
+    every job spares the solver its placing stage."""
+    reasons = precheck(problem)
+    plans = []
+    for order in (first_come, earliest_due, least_slack):
+        plan, first = greedy(problem, order), set()
+        for _round in range(repairs):
+            left = {k for k in plan.unplaced if k not in reasons}
+            if not left:
+                break
+            first |= left
+            again = greedy(
+                problem, lambda job, first=first, order=order: (job.key not in first, order(job))
+            )
+            if len(again.unplaced) >= len(plan.unplaced):
+                break
+            plan = again
+        plans.append(plan)
     return min(plans, key=lambda plan: plan.objective)
 
 
@@ -425,6 +447,291 @@ def _deal_out(pool, items):
     return dealt
 
 
+def _off_shift(technicians, horizon) -> list:
+    """The spans of ``0..horizon`` in which none of ``technicians`` is on shift."""
+    spans, t = [], 0
+    for s, e in sorted(w for tech in technicians for w in tech.windows):
+        s, e = max(0, s), min(e, horizon)
+        if s > t:
+            spans.append((t, s))
+        t = max(t, e)
+    if t < horizon:
+        spans.append((t, horizon))
+    return spans
+
+
+class _Model:
+    """The CP-SAT model of the day's placeable jobs (``jobs``, earliest and latest starts
+    ``lo``/``hi``) over pooled technicians and bays.
+
+    ``all_in``: every job is placed (no presence choice; the tighter model) — else each
+    free job may be left out, and ``at_least`` of them must be placed. ``aim`` is
+    ``"place"`` (fewest left out) or ``"cost"`` (the objective of the module docstring,
+    without the precheck's jobs)."""
+
+    def __init__(self, problem, jobs, lo, hi, tech_pools, bay_pools, *, all_in, at_least, aim):
+        from ortools.sat.python import cp_model
+        from ortools.util.python.sorted_interval_list import Domain
+
+        self.jobs, self.tech_pools, self.bay_pools = jobs, tech_pools, bay_pools
+        self.choosing = not all_in  # whether each free job may be left out
+        self.tech_pool_of = {t.id: n for n, pool in enumerate(tech_pools) for t in pool}
+        self.bay_pool_of = {b.id: n for n, pool in enumerate(bay_pools) for b in pool}
+        horizon = problem.horizon
+        model = self.model = cp_model.CpModel()
+        self.present, self.start, self.late, self.end = {}, {}, {}, {}
+        self.earliest: dict = {}  # key -> the first start in a window
+        self.tech_use: dict = {}  # key -> [(pool, literal)]
+        self.bay_use: dict = {}
+        self.interval: dict = {}  # key -> the job's interval (optional on presence)
+        tech_intervals: dict = {n: [] for n in range(len(tech_pools))}
+        bay_intervals: dict = {n: [] for n in range(len(bay_pools))}
+        cost, left_out = [], []
+        for job in jobs:
+            k, d = job.key, job.duration
+            if job.fixed is not None:
+                tech, bay, s = job.fixed
+                self.present[k] = model.NewConstant(1)
+                self.start[k] = model.NewConstant(s)
+                self.interval[k] = model.NewFixedSizeIntervalVar(s, d, f"i{k}")
+                if tech in self.tech_pool_of:
+                    tech_intervals[self.tech_pool_of[tech]].append(self.interval[k])
+                if bay in self.bay_pool_of:
+                    bay_intervals[self.bay_pool_of[bay]].append(self.interval[k])
+            else:
+                usable = []
+                for n, pool in enumerate(tech_pools):
+                    if pool[0].can_do(job):
+                        spans = _start_domain(pool[0].windows, d, lo[k], hi[k], horizon)
+                        if spans:
+                            usable.append((n, spans))
+                starts = Domain.FromIntervals([span for _n, spans in usable for span in spans])
+                self.start[k] = model.NewIntVarFromDomain(starts, f"s{k}")
+                self.earliest[k] = starts.min()
+                if all_in:
+                    self.present[k] = model.NewConstant(1)
+                    self.interval[k] = model.NewFixedSizeIntervalVar(self.start[k], d, f"i{k}")
+                else:
+                    self.present[k] = model.NewBoolVar(f"p{k}")
+                    self.interval[k] = model.NewOptionalFixedSizeIntervalVar(
+                        self.start[k], d, self.present[k], f"i{k}"
+                    )
+                    left_out.append(1 - self.present[k])
+                self.tech_use[k] = []
+                for n, spans in usable:
+                    x = model.NewBoolVar(f"x{k}_{n}")
+                    if len(usable) > 1:
+                        own = Domain.FromIntervals(spans)
+                        if own.size() < starts.size():
+                            model.AddLinearExpressionInDomain(self.start[k], own).OnlyEnforceIf(x)
+                    tech_intervals[n].append(
+                        model.NewOptionalFixedSizeIntervalVar(self.start[k], d, x, f"t{k}_{n}")
+                    )
+                    self.tech_use[k].append((n, x))
+                model.Add(sum(x for _n, x in self.tech_use[k]) == self.present[k])
+                self.bay_use[k] = []
+                for n, pool in enumerate(bay_pools):
+                    if bay_fits(job.bay_kind, pool[0].kind):
+                        y = model.NewBoolVar(f"y{k}_{n}")
+                        bay_intervals[n].append(
+                            model.NewOptionalFixedSizeIntervalVar(self.start[k], d, y, f"b{k}_{n}")
+                        )
+                        self.bay_use[k].append((n, y))
+                model.Add(sum(y for _n, y in self.bay_use[k]) == self.present[k])
+            # a job left out costs only its penalty, as in ``objective_of``
+            optional = self.choosing and job.fixed is None
+            if job.due is not None:
+                least = 0 if optional else late_floor(job, lo[k])
+                most = max(least, hi[k] + d - job.due)
+                self.late[k] = model.NewIntVar(least, most, f"l{k}")
+                if job.fixed is None:
+                    model.Add(self.late[k] >= self.start[k] + d - job.due).OnlyEnforceIf(
+                        self.present[k]
+                    )
+                cost.append(LATE_WEIGHT * self.late[k])
+            if optional:
+                self.end[k] = model.NewIntVar(0, hi[k] + d, f"e{k}")
+                model.Add(self.end[k] >= self.start[k] + d).OnlyEnforceIf(self.present[k])
+                cost.append(self.end[k])
+            else:
+                cost.append(self.start[k] + d)
+        for pools, intervals in ((tech_pools, tech_intervals), (bay_pools, bay_intervals)):
+            for n, pool in enumerate(pools):
+                if len(intervals[n]) <= 1:
+                    continue
+                if len(pool) == 1:
+                    model.AddNoOverlap(intervals[n])
+                else:
+                    model.AddCumulative(intervals[n], [1] * len(intervals[n]), len(pool))
+        self._bay_energy(problem, bay_pools)
+        self._cars(lo)
+        by_key = {j.key: j for j in jobs}
+        for job in jobs:
+            for before in job.after:
+                if before in by_key:
+                    model.Add(
+                        self.start[job.key] >= self.start[before] + by_key[before].duration
+                    ).OnlyEnforceIf([self.present[job.key], self.present[before]])
+                    if job.fixed is None and not all_in:
+                        model.AddImplication(self.present[job.key], self.present[before])
+        if at_least is not None and not all_in:
+            model.Add(sum(self.present[j.key] for j in jobs if j.fixed is None) >= at_least)
+        if aim == "place":
+            model.Minimize(sum(left_out))
+        else:
+            model.Minimize(sum(cost) + UNPLACED * sum(left_out))
+
+    def _bay_energy(self, problem, bay_pools):
+        """Redundant: the bays of kinds that share jobs (quick jobs go to quick or general
+        bays) as one cumulative over those jobs, closed where no technician who could work
+        in them is on shift (lunch): the solver then sees how much bay time the day really
+        has, which the pools alone and the technicians' windows only show separately."""
+        model = self.model
+        kinds = {pool[0].kind for pool in bay_pools}
+        linked: dict = {kind: {kind} for kind in kinds}
+        for job in self.jobs:
+            fitting = {kind for kind in kinds if bay_fits(job.bay_kind, kind)}
+            merged = set().union(*(linked[kind] for kind in fitting)) if fitting else set()
+            for kind in merged:
+                linked[kind] = merged
+        for group in {frozenset(g) for g in linked.values()}:
+            size = sum(len(pool) for pool in bay_pools if pool[0].kind in group)
+            items = [
+                self.interval[j.key]
+                for j in self.jobs
+                if any(bay_fits(j.bay_kind, kind) for kind in group)
+            ]
+            workers = [t for t in problem.technicians if any(k in group for k in t.bay_kinds)]
+            closed = [
+                model.NewFixedSizeIntervalVar(s, e - s, f"closed{sorted(group)}{s}")
+                for s, e in _off_shift(workers, problem.horizon)
+            ]
+            if len(items) > 1 and (closed or len(group) > 1):
+                model.AddCumulative(items + closed, [1] * len(items) + [size] * len(closed), size)
+
+    def _cars(self, lo):
+        """One job of a car at a time; the car's ends add up at least as in shortest-first
+        order from its arrival (a bound the relaxation lacks)."""
+        model, by_car = self.model, {}
+        for job in self.jobs:
+            by_car.setdefault(job.group, []).append(job)
+        for members in by_car.values():
+            if len(members) <= 1:
+                continue
+            model.AddNoOverlap([self.interval[j.key] for j in members])
+            if all(j.fixed is None for j in members):
+                least, t = 0, min(lo[j.key] for j in members)
+                for duration in sorted(j.duration for j in members):
+                    t += duration
+                    least += t
+                model.Add(
+                    sum(self.start[j.key] + j.duration for j in members) >= least
+                ).OnlyEnforceIf([self.present[j.key] for j in members])
+
+    def hint(self, plan: dict, lo) -> None:
+        """Start the search from ``plan`` {key: (technician pool, bay pool, start)}."""
+        for job in self.jobs:
+            if job.fixed is not None:
+                continue
+            k = job.key
+            placed = plan.get(k)
+            if placed is None:
+                self.model.AddHint(self.start[k], self.earliest[k])
+                if self.choosing:  # a complete hint: the solver takes it as it is
+                    self.model.AddHint(self.present[k], 0)
+                    for var in (self.end.get(k), self.late.get(k)):
+                        if var is not None:
+                            self.model.AddHint(var, 0)
+                    for _n, var in self.tech_use[k] + self.bay_use[k]:
+                        self.model.AddHint(var, 0)
+                continue
+            tech_pool, bay_pool, s = placed
+            if self.choosing:
+                self.model.AddHint(self.present[k], 1)
+            self.model.AddHint(self.start[k], s)
+            if k in self.end:
+                self.model.AddHint(self.end[k], s + job.duration)
+            if k in self.late:
+                self.model.AddHint(
+                    self.late[k], max(late_floor(job, lo[k]), s + job.duration - job.due)
+                )
+            for n, x in self.tech_use[k]:
+                self.model.AddHint(x, 1 if n == tech_pool else 0)
+            for n, y in self.bay_use[k]:
+                self.model.AddHint(y, 1 if n == bay_pool else 0)
+
+    def pooled(self, solution: Solution) -> dict:
+        """A plan of named technicians and bays as {key: (tech pool, bay pool, start)}."""
+        return {
+            k: (self.tech_pool_of.get(a[0]), self.bay_pool_of.get(a[1]), a[2])
+            for k, a in solution.assignments.items()
+        }
+
+    def read(self, solver) -> dict:
+        """The solver's plan as {key: (tech pool, bay pool, start)}, placed free jobs only."""
+        plan = {}
+        for job in self.jobs:
+            k = job.key
+            if job.fixed is not None or not solver.Value(self.present[k]):
+                continue
+            plan[k] = (
+                next(n for n, x in self.tech_use[k] if solver.Value(x)),
+                next(n for n, y in self.bay_use[k] if solver.Value(y)),
+                solver.Value(self.start[k]),
+            )
+        return plan
+
+    def named(self, plan: dict) -> dict:
+        """``plan`` in pools dealt out to named technicians and bays, with the pinned and
+        started jobs: {key: (technician, bay, start, end)}."""
+        duration = {j.key: j.duration for j in self.jobs}
+        named = {k: [None, None, s, s + duration[k]] for k, (_t, _b, s) in plan.items()}
+        for pools, index in ((self.tech_pools, 0), (self.bay_pools, 1)):
+            for n, pool in enumerate(pools):
+                items = [(k, a[2], a[2] + duration[k]) for k, a in plan.items() if a[index] == n]
+                if items:
+                    for k, member in _deal_out(pool, items).items():
+                        named[k][index] = member
+        for job in self.jobs:
+            if job.fixed is not None:
+                tech, bay, s = job.fixed
+                named[job.key] = [tech, bay, s, s + job.duration]
+        return {k: tuple(v) for k, v in named.items()}
+
+
+def _workers(asked: int) -> int:
+    """At most two workers a core: more only take turns on the cores, and on 2 vCPUs 8
+    workers often left jobs out in the placing stage that 2-4 workers placed
+    (bench/day_plan.py)."""
+    return max(1, min(asked, 2 * (os.cpu_count() or 1)))
+
+
+def _run(model: _Model, time_limit, workers, seed, parameters, on_first):
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, float(time_limit))
+    solver.parameters.num_workers = _workers(workers)
+    solver.parameters.random_seed = seed
+    # the LP relaxation with the scheduling cuts: proves small days optimal fast and
+    # tightens the bound of large ones
+    solver.parameters.linearization_level = 2
+    # one worker on the whole model (the bound), the others improving the plan in
+    # neighbourhoods: on 2 cores the default three full-model workers starved the
+    # neighbourhood search and the plan hardly moved from its start
+    solver.parameters.num_full_subsolvers = 1
+    for name, value in (parameters or {}).items():
+        setattr(solver.parameters, name, value)
+
+    class _First(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self):
+            on_first()
+
+    status = solver.Solve(model.model, _First())
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return solver, found, status == cp_model.OPTIMAL
+
+
 def solve(
     problem: Problem,
     *,
@@ -433,14 +740,23 @@ def solve(
     seed: int = 0,
     hint: Solution | None = None,
     parameters: dict | None = None,
+    placing_share: float = 0.5,
 ) -> Solution:
-    """The best plan CP-SAT finds within ``time_limit`` seconds, started from the best of
-    the list-scheduling plans (``heuristic``). Jobs that cannot be placed at all are left
-    out with their reason first; the rest may still be left out (``no_room``) when the day
-    is full, never making the model infeasible."""
-    from ortools.sat.python import cp_model
-    from ortools.util.python.sorted_interval_list import Domain
+    """The best plan CP-SAT finds within about ``time_limit`` seconds (all included),
+    solved in two stages as the objective ranks them.
 
+    1. Placing: the most jobs that fit. When the list-scheduling start (``heuristic``)
+       places every job the precheck left in, that is proved already; else CP-SAT looks
+       for a plan placing more (at most ``placing_share`` of the time, and it stops as
+       soon as every job is in).
+    2. Cost: lateness and end times with that many jobs placed. When every job is in, the
+       model has no presence choices at all: every constraint holds unconditionally,
+       which the solver's relaxation (and so the bound) and its search both profit from.
+
+    Jobs that cannot be placed at all are left out with their reason first; the rest may
+    still be left out (``no_room``) when the day is full, never making the model
+    infeasible. The bound is valid for the whole objective: stage 2's bound plus the
+    penalty of the jobs stage 1 proved cannot all be placed."""
     begun = time.perf_counter()
     if not problem.jobs:
         return Solution(status="empty")
@@ -449,7 +765,6 @@ def solve(
     by_key = {j.key: j for j in jobs}
     lo, hi = _bounds(problem, by_key)
     hint = hint or heuristic(problem)
-    horizon = problem.horizon
     fixed_techs = {j.fixed[0] for j in jobs if j.fixed is not None}
     fixed_bays = {j.fixed[1] for j in jobs if j.fixed is not None}
     tech_pools = _pools(
@@ -458,204 +773,175 @@ def solve(
         lambda t: ("t", tuple(t.windows), t.bay_kinds, t.categories),
     )
     bay_pools = _pools(problem.bays, fixed_bays, lambda b: ("b", b.kind))
-    tech_pool_of = {t.id: n for n, pool in enumerate(tech_pools) for t in pool}
-    bay_pool_of = {b.id: n for n, pool in enumerate(bay_pools) for b in pool}
-
-    model = cp_model.CpModel()
-    present, start, late = {}, {}, {}
-    tech_use: dict = {n: [] for n in range(len(tech_pools))}  # pool -> [(key, var)]
-    bay_use: dict = {n: [] for n in range(len(bay_pools))}
-    tech_intervals: dict = {n: [] for n in range(len(tech_pools))}
-    bay_intervals: dict = {n: [] for n in range(len(bay_pools))}
-    group_intervals: dict = {}
-    objective = []
-    for job in jobs:
-        k, d = job.key, job.duration
-        if job.fixed is not None:
-            tech, bay, s = job.fixed
-            present[k] = model.NewConstant(1)
-            start[k] = model.NewConstant(s)
-            interval = model.NewFixedSizeIntervalVar(s, d, f"i{k}")
-            if tech in tech_pool_of:
-                tech_intervals[tech_pool_of[tech]].append(interval)
-            if bay in bay_pool_of:
-                bay_intervals[bay_pool_of[bay]].append(interval)
-            group_intervals.setdefault(job.group, []).append(interval)
-        else:
-            present[k] = model.NewBoolVar(f"p{k}")
-            usable = []
-            for n, pool in enumerate(tech_pools):
-                if not pool[0].can_do(job):
-                    continue
-                spans = _start_domain(pool[0].windows, d, lo[k], hi[k], horizon)
-                if spans:
-                    usable.append((n, spans))
-            starts = Domain.FromIntervals([span for _n, spans in usable for span in spans])
-            start[k] = model.NewIntVarFromDomain(starts, f"s{k}")
-            for n, spans in usable:
-                x = model.NewBoolVar(f"x{k}_{n}")
-                if len(usable) > 1:
-                    own = Domain.FromIntervals(spans)
-                    if own.size() < starts.size():
-                        model.AddLinearExpressionInDomain(start[k], own).OnlyEnforceIf(x)
-                tech_intervals[n].append(
-                    model.NewOptionalFixedSizeIntervalVar(start[k], d, x, f"t{k}_{n}")
-                )
-                tech_use[n].append((k, x))
-            xs = [x for n, _spans in usable for kk, x in tech_use[n] if kk == k]
-            model.Add(sum(xs) == present[k])
-            ys = []
-            for n, pool in enumerate(bay_pools):
-                if not bay_fits(job.bay_kind, pool[0].kind):
-                    continue
-                y = model.NewBoolVar(f"y{k}_{n}")
-                bay_intervals[n].append(
-                    model.NewOptionalFixedSizeIntervalVar(start[k], d, y, f"b{k}_{n}")
-                )
-                bay_use[n].append((k, y))
-                ys.append(y)
-            model.Add(sum(ys) == present[k])
-            group_intervals.setdefault(job.group, []).append(
-                model.NewOptionalFixedSizeIntervalVar(start[k], d, present[k], f"g{k}")
-            )
-            objective.append(UNPLACED * (1 - present[k]))
-        if job.due is not None:
-            least = max(0, lo[k] + d - job.due)
-            most = max(least, hi[k] + d - job.due)
-            late[k] = model.NewIntVar(least, most, f"l{k}")
-            if job.fixed is None:
-                model.Add(late[k] >= start[k] + d - job.due).OnlyEnforceIf(present[k])
-            objective.append(LATE_WEIGHT * late[k])
-        # the end of a job; an absent job's stays at its earliest (a constant then)
-        objective.append(start[k] + d)
-    for pools, intervals in ((tech_pools, tech_intervals), (bay_pools, bay_intervals)):
-        for n, pool in enumerate(pools):
-            items = intervals[n]
-            if len(items) <= 1:
-                continue
-            if len(pool) == 1:
-                model.AddNoOverlap(items)
-            else:
-                model.AddCumulative(items, [1] * len(items), len(pool))
-    for group, items in group_intervals.items():
-        if len(items) > 1:
-            model.AddNoOverlap(items)
-            members = [j for j in jobs if j.group == group]
-            # one car's jobs one after the other: their ends add up at least as in
-            # shortest-first order from the car's arrival (a bound the relaxation lacks)
-            free = [j for j in members if j.fixed is None]
-            if len(free) == len(members):
-                durations = sorted(j.duration for j in members)
-                arrival = min(lo[j.key] for j in members)
-                least, t = 0, arrival
-                for duration in durations:
-                    t += duration
-                    least += t
-                model.Add(sum(start[j.key] + j.duration for j in members) >= least).OnlyEnforceIf(
-                    [present[j.key] for j in members]
-                )
-    for job in jobs:
-        for before in job.after:
-            if before not in by_key:
-                continue
-            model.Add(start[job.key] >= start[before] + by_key[before].duration).OnlyEnforceIf(
-                [present[job.key], present[before]]
-            )
-            if job.fixed is None:
-                model.AddImplication(present[job.key], present[before])
-    model.Minimize(sum(objective))
-
-    # the heuristic plan as the starting point
-    for job in jobs:
-        if job.fixed is not None:
-            continue
-        k = job.key
-        assigned = hint.assignments.get(k)
-        model.AddHint(present[k], 1 if assigned else 0)
-        s = assigned[2] if assigned else lo[k]
-        model.AddHint(start[k], s)
-        if k in late:
-            model.AddHint(
-                late[k],
-                max(late_floor(job, lo[k]), s + job.duration - job.due)
-                if assigned
-                else late_floor(job, lo[k]),
-            )
-        tech_pool = tech_pool_of.get(assigned[0]) if assigned else None
-        bay_pool = bay_pool_of.get(assigned[1]) if assigned else None
-        for n, uses in tech_use.items():
-            for kk, x in uses:
-                if kk == k:
-                    model.AddHint(x, 1 if n == tech_pool else 0)
-        for n, uses in bay_use.items():
-            for kk, y in uses:
-                if kk == k:
-                    model.AddHint(y, 1 if n == bay_pool else 0)
-
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit)
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    # the LP relaxation with the scheduling cuts: proves small days optimal fast and
-    # tightens the bound of large ones
-    solver.parameters.linearization_level = 2
-    for name, value in (parameters or {}).items():
-        setattr(solver.parameters, name, value)
+    free = [j for j in jobs if j.fixed is None]
     first: list[float] = []
 
-    class _First(cp_model.CpSolverSolutionCallback):
-        def on_solution_callback(self):
-            if not first:
-                first.append(time.perf_counter() - begun)
+    def on_first():
+        if not first:
+            first.append(time.perf_counter() - begun)
 
-    status = solver.Solve(model, _First())
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        fallback = hint
-        fallback.seconds = time.perf_counter() - begun
-        return fallback
-    solution = Solution(
-        status="optimal" if status == cp_model.OPTIMAL else "feasible",
-        unplaced=dict(reasons),
-        objective=int(round(solver.ObjectiveValue())),
-        bound=int(math.ceil(solver.BestObjectiveBound() - 1e-6)),
-        first_seconds=first[0] if first else None,
-    )
-    placed = {}
-    for job in jobs:
-        k = job.key
-        if job.fixed is not None:
-            tech, bay, s = job.fixed
-            solution.assignments[k] = (tech, bay, s, s + job.duration)
-            continue
-        if not solver.Value(present[k]):
-            solution.unplaced[k] = NO_ROOM
-            continue
-        s = solver.Value(start[k])
-        t_pool = next(
-            n for n, uses in tech_use.items() for kk, x in uses if kk == k and solver.Value(x)
+    def left():
+        return time_limit - (time.perf_counter() - begun)
+
+    def build(**options):
+        return _Model(problem, jobs, lo, hi, tech_pools, bay_pools, **options)
+
+    # stage 1: how many jobs fit
+    start_plan = None
+    most = sum(1 for j in free if j.key in hint.assignments)
+    upper = len(free)
+    if most < len(free):
+        placing = build(all_in=False, at_least=None, aim="place")
+        placing.hint(placing.pooled(hint), lo)
+        solver, found, proved = _run(
+            placing, left() * placing_share, workers, seed, parameters, on_first
         )
-        b_pool = next(
-            n for n, uses in bay_use.items() for kk, y in uses if kk == k and solver.Value(y)
+        if found:
+            plan = placing.read(solver)
+            if len(plan) > most:
+                most, start_plan = len(plan), plan
+            upper = len(free) - int(math.ceil(solver.BestObjectiveBound() - 1e-6))
+    # stage 2: the cost with that many jobs placed
+    costing = build(all_in=most == len(free), at_least=most, aim="cost")
+    costing.hint(start_plan if start_plan is not None else costing.pooled(hint), lo)
+    solver, found, proved = _run(costing, left(), workers, seed, parameters, on_first)
+    if not found:
+        if start_plan is None:
+            fallback = hint
+            fallback.seconds = time.perf_counter() - begun
+            return fallback
+        solution = Solution(status="feasible", unplaced=dict(reasons))
+        plan = start_plan
+        bound = None
+    else:
+        plan = costing.read(solver)
+        solution = Solution(
+            status="optimal" if proved and most == upper else "feasible",
+            unplaced=dict(reasons),
         )
-        placed[k] = (t_pool, b_pool, s, s + job.duration)
-    for pools, index in ((tech_pools, 0), (bay_pools, 1)):
-        for n, pool in enumerate(pools):
-            items = [(k, a[2], a[3]) for k, a in placed.items() if a[index] == n]
-            if not items:
-                continue
-            dealt = _deal_out(pool, items)
-            for k, member in dealt.items():
-                entry = list(placed[k])
-                entry[index] = ("member", member)
-                placed[k] = tuple(entry)
-    for k, (tech, bay, s, e) in placed.items():
-        solution.assignments[k] = (tech[1], bay[1], s, e)
-    # jobs only the precheck left out still count in the objective
-    solution.objective += UNPLACED * len(reasons)
-    solution.bound += UNPLACED * len(reasons)
+        bound = int(math.ceil(solver.BestObjectiveBound() - 1e-6))
+    for job in free:
+        if job.key not in plan:
+            solution.unplaced[job.key] = NO_ROOM
+    solution.assignments = costing.named(plan)
+    solution.objective = objective_of(problem, solution)
+    if bound is not None and most == upper:
+        # stage 2's bound counts its own jobs left out; add the precheck's
+        solution.bound = bound + UNPLACED * len(reasons)
+    else:
+        solution.bound = UNPLACED * (len(reasons) + len(free) - upper)
+    solution.first_seconds = first[0] if first else None
     solution.seconds = time.perf_counter() - begun
     return measure(problem, solution)
 
 
 def late_floor(job: Job, earliest: int) -> int:
     return max(0, earliest + job.duration - job.due) if job.due is not None else 0
+
+
+# ---------------------------------------------------------------- a second lower bound
+
+
+def lp_bound(problem: Problem, *, max_slots: int = 200) -> int | None:
+    """A lower bound of the objective from the time-indexed LP relaxation, independent of
+    CP-SAT (``bench/day_plan.py`` reports both): one variable per job and possible start on
+    the grid of the day's data (the greatest common divisor of every time and duration —
+    a plan whose jobs all start as early as they can starts on it, so some best plan does),
+    each job started once, and in every grid step
+
+    - the jobs that fit only in bays of a set of kinds (and each pair of such sets) at most
+      as many as those bays;
+    - the jobs that only technicians of a set of pools can do at most as many as of them
+      are on shift;
+    - at most one job of a car;
+
+    and each job's mean start after the mean end of the jobs it comes after. A job's cost
+    at a start is its end plus the lateness weight, as in the objective. None when the
+    grid is finer than ``horizon / max_slots`` (the LP would grow too large)."""
+    from ortools.linear_solver import pywraplp
+
+    reasons = precheck(problem)
+    jobs = [j for j in problem.jobs if j.key not in reasons]
+    by_key = {j.key: j for j in jobs}
+    lo, hi = _bounds(problem, by_key)
+    times = [problem.horizon]
+    times += [w for t in problem.technicians for window in t.windows for w in window]
+    for job in jobs:
+        times += [job.duration, job.release, lo[job.key], job.due or 0]
+        times += [job.fixed[2]] if job.fixed is not None else []
+    grid = math.gcd(*times)
+    if grid == 0 or problem.horizon / grid > max_slots:
+        return None
+    tech_pools = _pools(
+        problem.technicians,
+        {j.fixed[0] for j in jobs if j.fixed is not None},
+        lambda t: ("t", tuple(t.windows), t.bay_kinds, t.categories),
+    )
+    kinds = sorted({b.kind for b in problem.bays})
+    kind_of = {b.id: b.kind for b in problem.bays}
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    running: dict = {}  # (resource, step) -> [variables]
+    cost, mean_end = [], {}
+    for job in jobs:
+        d = job.duration
+        if job.fixed is not None:
+            tech, bay, s = job.fixed
+            starts = [s]
+            fits = frozenset({kind_of.get(bay)})
+            usable = frozenset()  # (a started job may run past its technician's shift)
+        else:
+            usable, starts = set(), set()
+            for n, pool in enumerate(tech_pools):
+                if pool[0].can_do(job):
+                    for a, b in _start_domain(
+                        pool[0].windows, d, lo[job.key], hi[job.key], problem.horizon
+                    ):
+                        usable.add(n)
+                        starts.update(range(a, b + 1, grid))
+            starts, usable = sorted(starts), frozenset(usable)
+            fits = frozenset(k for k in kinds if bay_fits(job.bay_kind, k))
+        chosen = []
+        for s in starts:
+            x = lp.NumVar(0, 1, "")
+            end = s + d
+            late = LATE_WEIGHT * max(0, end - job.due) if job.due is not None else 0
+            cost.append((end + late) * x)
+            chosen.append((s, x))
+            for step in range(s, end, grid):
+                running.setdefault(("bay", fits, step), []).append(x)
+                if usable:
+                    running.setdefault(("tech", usable, step), []).append(x)
+                running.setdefault(("car", job.group, step), []).append(x)
+        lp.Add(sum(x for _s, x in chosen) == 1)
+        mean_end[job.key] = sum((s + d) * x for s, x in chosen)
+    for job in jobs:
+        for before in job.after:
+            if before in by_key:
+                lp.Add(mean_end[job.key] - job.duration >= mean_end[before])
+    steps = range(0, problem.horizon, grid)
+    bay_sets = {key[1] for key in running if key[0] == "bay"}
+    for kinds_in in bay_sets | {a | b for a in bay_sets for b in bay_sets}:
+        size = sum(1 for b in problem.bays if b.kind in kinds_in)
+        for step in steps:
+            xs = [x for f in bay_sets if f <= kinds_in for x in running.get(("bay", f, step), ())]
+            if len(xs) > size:
+                lp.Add(sum(xs) <= size)
+    tech_sets = {key[1] for key in running if key[0] == "tech"}
+    for pools_in in tech_sets | {frozenset(range(len(tech_pools)))}:
+        for step in steps:
+            on_shift = sum(
+                len(tech_pools[n])
+                for n in pools_in
+                if any(a <= step and step + grid <= b for a, b in tech_pools[n][0].windows)
+            )
+            xs = [x for u in tech_sets if u <= pools_in for x in running.get(("tech", u, step), ())]
+            if len(xs) > on_shift:
+                lp.Add(sum(xs) <= on_shift)
+    for key, xs in running.items():
+        if key[0] == "car" and len(xs) > 1:
+            lp.Add(sum(xs) <= 1)
+    lp.Minimize(sum(cost))
+    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    # GLOP's optimum is within its tolerance: round down
+    return int(math.floor(lp.Objective().Value() - 1e-4)) + UNPLACED * len(reasons)

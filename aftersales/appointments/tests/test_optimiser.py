@@ -1,18 +1,23 @@
 """The day-plan optimiser on small crafted days: every rule kept, lateness reduced against
 first come first served, impossible jobs reported with their reason."""
 
+import random
+
 from aftersales.appointments.optimiser import (
     CYCLE,
     NO_BAY,
     NO_TECHNICIAN,
     NO_TIME,
     NO_WINDOW,
+    UNPLACED,
     WAITS_FOR_UNPLACED,
     Bay,
     Job,
     Problem,
     Technician,
     greedy,
+    heuristic,
+    lp_bound,
     solve,
 )
 
@@ -211,3 +216,130 @@ def test_a_solve_with_one_worker_and_a_seed_repeats_itself():
 
     assert first.assignments == second.assignments and first.objective == second.objective
     check_rules(problem, first)
+
+
+def a_short_morning():
+    # one technician with a short afternoon; every list order takes the urgent short job
+    # first, after which the long one fits nowhere; the long one first fits both
+    return Problem(
+        jobs=[
+            Job("short", 60, group="a", due=60),
+            Job("long", 190, group="b", due=480),
+        ],
+        technicians=[tech(1, windows=((0, 200), (260, 440)))],
+        bays=[Bay(10, "general")],
+        horizon=480,
+    )
+
+
+def test_the_placing_stage_places_every_job_the_start_plan_left_out():
+    problem = a_short_morning()
+    first_come_first_served = greedy(problem)
+    assert set(first_come_first_served.unplaced) == {"long"}
+
+    solution = solve(problem, time_limit=5, workers=1, hint=first_come_first_served)
+
+    assert not solution.unplaced and solution.status == "optimal"
+    check_rules(problem, solution)
+    assert solution.assignments["long"][2] == 0 and solution.assignments["short"][2] == 260
+    assert solution.bound == solution.objective < UNPLACED
+
+
+def test_the_list_schedules_are_repaired_to_place_the_jobs_they_left_out():
+    problem = a_short_morning()
+
+    start = heuristic(problem)
+
+    assert not start.unplaced
+    check_rules(problem, start)
+
+
+def test_a_day_that_cannot_hold_every_job_has_a_bound_counting_the_jobs_left_out():
+    problem = Problem(
+        jobs=[Job(f"j{i}", 200, group=f"c{i}", due=300) for i in range(4)],
+        technicians=[tech(1)],
+        bays=[Bay(10, "general")],
+        horizon=480,
+    )
+
+    solution = solve(problem, time_limit=5, workers=1)
+
+    assert len(solution.unplaced) == 2 and solution.status == "optimal"
+    assert 2 * UNPLACED <= solution.bound == solution.objective < 3 * UNPLACED
+
+
+def random_day(seed, jobs=40):
+    rng = random.Random(seed)
+    lunch = ((0, 210), (270, 570))
+    technicians = [
+        tech(1, ("general", "quick", "alignment"), (), lunch),
+        tech(2, ("general", "quick", "alignment"), (), lunch),
+        tech(3, ("general", "quick"), ("maintenance", "engine"), lunch),
+        tech(4, ("quick",), ("maintenance",), ((0, 210),)),
+        tech(5, ("body", "paint"), ("body",), ((120, 210), (270, 570))),
+    ]
+    bays = [Bay(10, "general"), Bay(11, "general"), Bay(12, "quick"), Bay(13, "alignment")]
+    bays += [Bay(14, "body"), Bay(15, "paint")]
+    made = []
+    for n in range(jobs):
+        car = f"c{n // 2}"
+        release = rng.choice([0, 0, 30, 60, 120, 240])
+        kind, category = rng.choice(
+            [
+                ("quick", "maintenance"),
+                ("general", "engine"),
+                ("general", "chassis"),
+                ("body", "body"),
+            ]
+        )
+        after = ()
+        if n % 2 and made[-1].group == car and rng.random() < 0.3:
+            kind, category, after = "alignment", "chassis", (made[-1].key,)
+        made.append(
+            Job(
+                f"j{n}",
+                rng.choice([30, 45, 60, 90]),
+                kind,
+                frozenset({category}),
+                release=release,
+                due=release + rng.choice([90, 150, 240]),
+                group=car,
+                after=after,
+            )
+        )
+    return Problem(made, technicians, bays, horizon=570)
+
+
+def test_the_start_plan_keeps_every_rule_and_the_solver_only_improves_on_it():
+    for seed in (1, 2, 3):
+        problem = random_day(seed)
+
+        start = heuristic(problem)
+        solution = solve(problem, time_limit=1, workers=1, hint=start)
+
+        check_rules(problem, start)
+        check_rules(problem, solution)
+        assert len(solution.unplaced) <= len(start.unplaced)
+        assert solution.bound <= solution.objective <= start.objective
+
+
+def test_the_time_indexed_lp_bound_is_a_lower_bound():
+    for seed in (1, 2):
+        problem = random_day(seed, jobs=16)
+
+        solution = solve(problem, time_limit=5, workers=1)
+        bound = lp_bound(problem)
+
+        assert bound is not None and solution.bound <= solution.objective
+        assert bound <= solution.objective
+
+
+def test_the_lp_bound_is_not_computed_on_a_minute_grid():
+    problem = Problem(
+        jobs=[Job("odd", 37, group="a", release=3)],
+        technicians=[tech(1)],
+        bays=[Bay(10, "general")],
+        horizon=480,
+    )
+
+    assert lp_bound(problem) is None
