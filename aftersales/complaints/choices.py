@@ -175,3 +175,15 @@ STEP_PERMISSION: dict[str, str] = {
     S.HANDLING: "complaints.file_complaint",
     S.CLOSED: "complaints.close_complaint",
 }
+
+
+def transition_diagram() -> str:
+    """The transition table as a Mermaid state diagram (docs/complaints.md shows it; a test
+    keeps the two equal)."""
+    lines = ["stateDiagram-v2", "    [*] --> new"]
+    for source, targets in TRANSITIONS.items():
+        for target in sorted(targets):
+            lines.append(f"    {source} --> {target}")
+    for final in sorted(PRE_CLOSED):
+        lines.append(f"    {final} --> [*]")
+    return "\n".join(lines)

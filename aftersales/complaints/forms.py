@@ -368,7 +368,7 @@ class SettingsForm(StyledForm):
     general_days = _days(_("General: working days"), required=True)
     major_days = _days(_("Major: working days"), required=True)
     warn_at = forms.CharField(
-        label=_("Warn at (% of the time used)"),
+        label=_("Warn at (per cent of the time used)"),
         max_length=60,
         help_text=_("Percentages between 1 and 99, separated by commas, e.g. 50, 80."),
     )

@@ -32,7 +32,7 @@ from aftersales.complaints.choices import (
     StepKind,
     StepStatus,
 )
-from aftersales.core.access import RestrictedQuerySet
+from aftersales.core.access import RestrictedQuerySet, user_scope
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0")
@@ -45,6 +45,20 @@ def default_warn_at():
 
 def default_weights():
     return {"on_time": 40, "count": 20, "repeat": 15, "escalated": 15, "satisfaction": 10}
+
+
+class ViaComplaintQuerySet(RestrictedQuerySet):
+    """Rows of a complaint (steps, escalations, follow-ups): whoever may see the complaint
+    (or act on it with ``action``) may see them; the rows' own model permissions are not
+    granted to any role."""
+
+    def restrict(self, user, action: str = "view"):
+        scope = user_scope(user, f"complaints.{action}_complaint")
+        if scope.everything:
+            return self
+        if scope.empty:
+            return self.none()
+        return self.filter(self.scope_condition(scope))
 
 
 class ComplaintSettings(models.Model):
@@ -62,7 +76,7 @@ class ComplaintSettings(models.Model):
         _("major: working days"), default=5, validators=[MinValueValidator(1)]
     )
     warn_at = models.JSONField(
-        _("warn at (% of the time used)"),
+        _("warn at (per cent of the time used)"),
         default=default_warn_at,
         help_text=_("Percentages of the time limit at which the responsible people are warned."),
     )
@@ -309,7 +323,7 @@ class ComplaintStep(models.Model):
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = RestrictedQuerySet.as_manager()
+    objects = ViaComplaintQuerySet.as_manager()
     access_dealer_field = "complaint__dealer_id"
 
     class Meta:
@@ -411,7 +425,7 @@ class Escalation(models.Model):
     )
     decision = models.TextField(_("decision"), blank=True)
 
-    objects = RestrictedQuerySet.as_manager()
+    objects = ViaComplaintQuerySet.as_manager()
     access_dealer_field = "complaint__dealer_id"
 
     class Meta:
@@ -470,7 +484,7 @@ class ComplaintFollowUp(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(USER, on_delete=models.PROTECT, null=True, related_name="+")
 
-    objects = RestrictedQuerySet.as_manager()
+    objects = ViaComplaintQuerySet.as_manager()
     access_dealer_field = "complaint__dealer_id"
 
     class Meta:

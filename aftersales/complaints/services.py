@@ -52,7 +52,7 @@ from aftersales.complaints.models import (
     GoodwillLevel,
     LegalCase,
 )
-from aftersales.core.access import allowed_at
+from aftersales.core.access import allowed_at, user_scope
 from aftersales.core.audit import audit_create, audit_event
 from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
 from aftersales.core.models import AuditAction
@@ -735,9 +735,11 @@ def step_acknowledge(*, actor, step) -> ComplaintStep:
     if row.status != StepStatus.DONE or row.kind not in (StepKind.VRT, StepKind.PROPOSAL):
         raise GuardRefused(_("Only a finished conclusion or proposal is acknowledged."))
     now = timezone.now()
+    comment = user_scope(actor, "complaints.comment_complaint")
     if may(actor, "complaints.handle_complaint", complaint):
         row.acknowledged_by_dealer_at = row.acknowledged_by_dealer_at or now
-    elif may(actor, "complaints.comment_complaint", complaint) and complaint.region_id:
+    elif not comment.everything and complaint.region_id in comment.region_ids:
+        # the region's own managers; OEM staff acknowledge nothing for the region
         row.acknowledged_by_region_at = row.acknowledged_by_region_at or now
     else:
         raise PermissionDenied()
@@ -829,8 +831,8 @@ def plan_execution_record(*, actor, complaint, report: str, version=None) -> Com
 @transaction.atomic
 def complaint_comment(*, actor, complaint, text: str) -> ComplaintEvent:
     """A comment on the complaint's timeline (the region supervising, the OEM, the
-    dealer)."""
-    row = locked(complaint)
+    dealer): appended, so no lock on the complaint."""
+    row = Complaint.objects.get(pk=complaint.pk)
     if not (
         may(actor, "complaints.comment_complaint", row)
         or may(actor, "complaints.handle_complaint", row)
@@ -1000,6 +1002,15 @@ def complaint_escalate(*, actor, complaint, note: str, amount=None, version=None
     return escalation
 
 
+def may_decide(actor, escalation) -> bool:
+    """May the actor decide this escalation (the decide permission at the complaint, and
+    the role of the escalation's level at its dealer, its region or the OEM)?"""
+    complaint = escalation.complaint
+    return may(actor, "complaints.decide_complaint", complaint) and _holds_role(
+        actor, escalation.role, complaint
+    )
+
+
 def _holds_role(actor, role, complaint) -> bool:
     from aftersales.org.models import RoleAssignment
 
@@ -1025,9 +1036,8 @@ def escalation_decide(*, actor, escalation, decision: str, approved_amount=None)
     complaint = locked(row.complaint_id)
     if row.decided_at is not None:
         raise GuardRefused(_("This escalation is already decided."))
-    if not may(actor, "complaints.decide_complaint", complaint) or not _holds_role(
-        actor, row.role, complaint
-    ):
+    row.complaint = complaint
+    if not may_decide(actor, row):
         raise PermissionDenied(
             _("This escalation is decided by: %(role)s.") % {"role": _role_label(row.role)}
         )

@@ -493,9 +493,8 @@ class FollowUpListView(TabsMixin, CappedListView):
 
 
 def _holds_decider_role(user, escalation, complaint) -> bool:
-    return services.may(user, "complaints.decide_complaint", complaint) and services._holds_role(
-        user, escalation.role, complaint
-    )
+    escalation.complaint = complaint
+    return services.may_decide(user, escalation)
 
 
 def _actions(user, complaint) -> dict:

@@ -129,6 +129,13 @@ MENU: list[MenuEntry] = [
         more=True,
     ),
     MenuEntry(
+        _("Complaint reports"),
+        "complaint-reports",
+        "complaints.export_complaint",
+        icon="graph-up",
+        more=True,
+    ),
+    MenuEntry(
         _("Complaint settings"),
         "complaint-settings",
         "complaints.view_complaintsettings",

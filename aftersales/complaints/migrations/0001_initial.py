@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('urgent_days', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name='urgent: working days')),
                 ('general_days', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1)], verbose_name='general: working days')),
                 ('major_days', models.PositiveSmallIntegerField(default=5, validators=[django.core.validators.MinValueValidator(1)], verbose_name='major: working days')),
-                ('warn_at', models.JSONField(default=aftersales.complaints.models.default_warn_at, help_text='Percentages of the time limit at which the responsible people are warned.', verbose_name='warn at (% of the time used)')),
+                ('warn_at', models.JSONField(default=aftersales.complaints.models.default_warn_at, help_text='Percentages of the time limit at which the responsible people are warned.', verbose_name='warn at (per cent of the time used)')),
                 ('vrt_days', models.PositiveSmallIntegerField(default=2, validators=[django.core.validators.MinValueValidator(1)], verbose_name='VRT conclusion: working days')),
                 ('plan_days', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name='dealer plan: working days')),
                 ('pause_allowed', models.BooleanField(default=True, verbose_name='waiting for the customer may pause the clock')),

@@ -584,3 +584,34 @@ def test_steps_have_one_open_per_kind(org):
 
 def test_dealer_user_helper_names_the_demo_login(org):
     assert dealer_user(org["BJ01"]).username == "bj01-svcmgr"
+
+
+def test_steps_and_escalations_are_scoped_through_their_complaint(org):
+    mine = make_complaint(dealer=org["BJ01"])
+    other = make_complaint(dealer=org["SH01"])
+    seen = set(
+        ComplaintStep.objects.restrict(org["bj01-svcmgr"]).values_list("complaint", flat=True)
+    )
+    assert mine.pk in seen and other.pk not in seen
+    assert ComplaintStep.objects.restrict(org["oem-analyst"]).count() == 2
+    assert not ComplaintStep.objects.restrict(org["bj01-tech"]).exists()
+
+
+def test_the_region_acknowledges_for_the_region_and_the_oem_does_not(org):
+    complaint = make_complaint(dealer=org["BJ01"], category=Category.SALES)
+    step = services.step_open(
+        actor=org["oem-complaint"],
+        complaint=complaint,
+        kind=StepKind.PROPOSAL,
+        departments="销售部",
+    )
+    step = services.step_record(actor=org["oem-complaint"], step=step, solution="退还加装费用")
+    with pytest.raises(PermissionDenied):
+        services.step_acknowledge(actor=org["oem-complaint"], step=step)
+    step = services.step_acknowledge(actor=org["north-rm"], step=step)
+    assert step.acknowledged_by_region_at is not None and step.acknowledged_by_dealer_at is None
+    escalation = services.complaint_escalate(
+        actor=org["oem-complaint"], complaint=complaint, amount="100", note="小额补偿"
+    )
+    assert services.may_decide(org["bj01-svcmgr"], escalation)
+    assert not services.may_decide(org["sh01-svcmgr"], escalation)

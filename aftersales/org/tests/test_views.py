@@ -161,6 +161,7 @@ def test_language_switch_to_english_changes_the_navigation(client, org):
         "billing-reports": "Settlement reports",
         "claim-list": "Warranty claims",
         "claim-reports": "Claim reports",
+        "complaint-list": "Complaint list",
         "reception": "Reception lookup",
         "customer-list": "Customers",
         "vehicle-list": "Vehicles",
