@@ -210,6 +210,8 @@ def run(args) -> int:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
         print(out.getvalue())
+        if os.environ.get("PROFILE_DUMP"):
+            pstats.Stats(profiler).dump_stats(os.environ["PROFILE_DUMP"])
     return 0
 
 
