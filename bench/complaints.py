@@ -7,10 +7,10 @@ memory, and a re-run that sends nothing twice) and the specialist's workbench qu
 
 Data (written set-based, ``INSERT … SELECT`` over a number series): the demo organisation
 plus 54 bench dealers (60 in three regions); ``--total`` complaints of which ``--running``
-are filed or in handling with their clocks started over the last 15 calendar days (grades
+are filed or in handling with their clocks started over the last 6 calendar days (grades
 urgent / major / general → 1 / 5 / 3 working days; deadlines at the limit's close of
 business, approximated in SQL as start + 1.4 × limit days, so some are overdue and some due
-soon), each handling one with the dealer's plan step (half still open) and one in ten
+soon), each handling one with the dealer's plan step (half still open) and one in five
 quality ones with an open VRT; 4 % new (half forwarded by dealers), 2 % to file, 8 %
 answered, the rest closed over two years.
 
@@ -77,7 +77,7 @@ def _series(count: int) -> tuple[str, str]:
             f"(SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {count})",
             "n",
         )
-    return "", f"generate_series(0, {count - 1}) AS n(i)"
+    return "", f"generate_series(0::bigint, {count - 1}::bigint) AS n(i)"
 
 
 def _escaped(sql: str) -> str:
@@ -125,7 +125,7 @@ def prepare(total: int, running: int) -> dict:
         run = f"(n.i % {share} = 0)"
         kind = f"((n.i / {share}) % 100)"  # varies among the running ones
         other = "(n.i % 50)"
-        start = _ts("(n.i * 7919) % (15 * 86400)")
+        start = _ts("(n.i * 7919) % (6 * 86400)")
         received_closed = _ts("86400 * 20 + (n.i * 104729) % (86400 * 700)")
         limit = f"CASE WHEN {kind} < 10 THEN 1 WHEN {kind} < 30 THEN 5 ELSE 3 END"
         status = (
@@ -134,8 +134,8 @@ def prepare(total: int, running: int) -> dict:
             f"WHEN {other} < 5 THEN 'invalid' WHEN {other} < 7 THEN 'resolved' ELSE 'closed' END"
         )
         category = (
-            "CASE n.i % 5 WHEN 0 THEN 'quality' WHEN 1 THEN 'service' WHEN 2 THEN 'sales' "
-            "WHEN 3 THEN 'parts' ELSE 'other' END"
+            f"CASE ((n.i / {share}) + n.i) % 5 WHEN 0 THEN 'quality' WHEN 1 THEN 'service' "
+            "WHEN 2 THEN 'sales' WHEN 3 THEN 'parts' ELSE 'other' END"
         )
         pre = f"(NOT {run} AND {other} < 7)"  # new, to file, answered: not filed
         has_dealer = f"({run} OR {other} >= 7 OR {other} = 1)"
@@ -207,7 +207,7 @@ def prepare(total: int, running: int) -> dict:
             SELECT id, 'vrt', 'open', {_plus("assigned_at", "2 * 86400")}, {false}, 2, '质量部',
                    '', '', '', assigned_at
             FROM complaints_complaint
-            WHERE status = 'handling' AND category = 'quality' AND id %% 10 = 1
+            WHERE status = 'handling' AND category = 'quality' AND id %% 5 = 1
             """,
             {"now": now},
         )

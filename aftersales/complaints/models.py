@@ -229,7 +229,7 @@ class Complaint(models.Model):
     category = models.CharField(_("type"), max_length=10, choices=Category.choices, blank=True)
     grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices, blank=True)
     limit_days = models.PositiveSmallIntegerField(_("time limit (working days)"), null=True)
-    deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True, db_index=True)
+    deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True)
     deadline_provisional = models.BooleanField(
         _("deadline beyond the published holiday calendar"), default=False
     )
@@ -284,6 +284,15 @@ class Complaint(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "deadline_at"], name="complaints_open_deadline"),
+            # the running complaints in deadline order (overdue, due soon, waiting for
+            # support): the closed million are never read (``selectors.RUNNING_SQL``)
+            models.Index(
+                fields=["deadline_at"],
+                condition=Q(status__in=["filed", "handling"]),
+                name="complaints_running_deadline",
+            ),
+            # the queues before filing (to judge, to file) in arrival order
+            models.Index(fields=["status", "received_at"], name="complaints_status_received"),
             models.Index(fields=["dealer", "status"], name="complaints_dealer_status"),
         ]
 
@@ -335,6 +344,14 @@ class ComplaintStep(models.Model):
                 fields=["complaint", "kind"],
                 condition=Q(status="open"),
                 name="complaints_one_open_step_per_kind",
+            )
+        ]
+        # the open steps of a kind (the VRT task list, the waiting-for-VRT queue)
+        indexes = [
+            models.Index(
+                fields=["kind", "complaint"],
+                condition=Q(status="open"),
+                name="complaints_open_step_kind",
             )
         ]
 

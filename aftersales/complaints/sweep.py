@@ -375,10 +375,12 @@ def _tell(events, messages, row, users, text, key, kind=EventKind.ALERT, *, at):
         )
 
 
-def _insert(model, columns, rows, *, chunk=2000):
-    """Rows straight into the table with one prepared statement (``executemany``),
-    skipping rows a unique constraint already holds: the ORM's ``bulk_create`` builds a
-    model instance and prepares every value of every row, ten times the cost here."""
+def _insert(model, columns, rows, *, chunk=500):
+    """Rows straight into the table, skipping rows a unique constraint already holds: the
+    ORM's ``bulk_create`` builds a model instance and prepares every value of every row,
+    several times the cost here. SQLite takes one prepared statement per row
+    (``executemany``, in-process and cheap); PostgreSQL one statement per ``chunk`` rows
+    (a round trip per row would cost more than the insert)."""
     if not rows:
         return
     from django.db import connection
@@ -387,14 +389,21 @@ def _insert(model, columns, rows, *, chunk=2000):
     seen = {}  # the same few instants recur in every row
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
+        if sqlite:  # naive UTC text, as Django stores datetimes in SQLite
+            sql = f"INSERT INTO {table} ({names}) VALUES {one} ON CONFLICT DO NOTHING"
+            for start in range(0, len(rows), 2000):
+                part = rows[start : start + 2000]
+                cursor.executemany(sql, [tuple(_sqlite_value(v, seen) for v in r) for r in part])
+            return
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
-            if sqlite:  # naive UTC text, as Django stores datetimes in SQLite
-                part = [tuple(_sqlite_value(v, seen) for v in row) for row in part]
-            cursor.executemany(sql, part)
+            values = ", ".join([one] * len(part))
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {values} ON CONFLICT DO NOTHING",
+                [v for row in part for v in row],
+            )
 
 
 def _sqlite_value(value, seen):
