@@ -67,4 +67,15 @@ app.conf.beat_schedule = {
         "task": "aftersales.crm.tasks.recompute_segments",
         "schedule": crontab(hour=2, minute=30),
     },
+    # next month's service reminders, on the last day of the month at 22:30 (the job
+    # fires on days 28-31 and does nothing unless tomorrow is the 1st)
+    "reminders-monthly": {
+        "task": "aftersales.reminders.tasks.monthly_run",
+        "schedule": crontab(hour=22, minute=30, day_of_month="28-31"),
+    },
+    # reminders whose vehicle came back (a repair order opened in the window), 03:40
+    "reminders-returns": {
+        "task": "aftersales.reminders.tasks.match_returns",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "aftersales.claims",
     "aftersales.appointments",
     "aftersales.complaints",
+    "aftersales.reminders",
 ]
 
 MIDDLEWARE = [

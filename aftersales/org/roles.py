@@ -251,6 +251,24 @@ _COMPLAINT_LEGAL = _COMPLAINT_READ | {
     "complaints.change_legalcase",
 }
 
+_REMIND_READ = {"reminders.view_reminder", "reminders.view_campaign", "reminders.view_recall"}
+_REMIND_WORK = _REMIND_READ | {"reminders.work_reminder"}
+_REMIND_MANAGE = _REMIND_WORK | {
+    "reminders.assign_reminder",
+    "reminders.export_reminder",
+    "reminders.view_remindersettings",
+}
+_REMIND_LOCAL_CAMPAIGNS = {"reminders.add_campaign", "reminders.change_campaign"}
+_REMIND_SETUP = {
+    "reminders.view_remindersettings",
+    "reminders.change_remindersettings",
+    "reminders.view_inspectionstep",
+    "reminders.change_inspectionstep",
+    "reminders.add_campaign",
+    "reminders.change_campaign",
+    "reminders.add_recall",
+}
+
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SERVICE_ADVISOR: frozenset(
         _STAFF
@@ -290,6 +308,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _BOOK
         | {"crm.change_customer", "workorders.view_repairorder"}
         | _COMPLAINT_FORWARD
+        | _REMIND_WORK
     ),
     Role.DCRC_MANAGER: frozenset(
         _STAFF
@@ -305,6 +324,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "workorders.view_servicesettings",
         }
         | _COMPLAINT_HANDLE
+        | _REMIND_MANAGE
     ),
     Role.SERVICE_MANAGER: frozenset(
         _SUPERVISE
@@ -327,6 +347,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         }
         | _COMPLAINT_HANDLE
         | {"complaints.decide_complaint"}
+        | _REMIND_MANAGE
+        | _REMIND_LOCAL_CAMPAIGNS
     ),
     Role.DEALER_ADMIN: frozenset(
         _ADMIN
@@ -341,6 +363,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _SCHEDULE_SETUP
         | {"parts.change_warehouse", "crm.reveal_customer"}
         | _COMPLAINT_READ
+        | _REMIND_READ
     ),
     Role.REGION_MANAGER: frozenset(
         _SUPERVISE
@@ -362,6 +385,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "complaints.decide_complaint",
             "complaints.export_complaint",
         }
+        | _REMIND_READ
+        | {"reminders.export_reminder"}
     ),
     Role.CS_AGENT: frozenset(
         _STAFF
@@ -395,6 +420,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | {"workorders.view_followup", "workorders.view_servicesettings"}
         | _COMPLAINT_READ
         | {"complaints.export_complaint", "complaints.view_legalcase"}
+        | _REMIND_READ
+        | {"reminders.export_reminder"}
     ),
     Role.OEM_ADMIN: frozenset(
         _ADMIN
@@ -424,6 +451,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "complaints.view_goodwilllevel",
             "complaints.change_goodwilllevel",
         }
+        | _REMIND_READ
+        | {"reminders.export_reminder"}
+        | _REMIND_SETUP
     ),
 }
 
@@ -570,6 +600,21 @@ PERMISSION_LABELS = {
     "workorders.change_servicesettings": _("Change follow-up and comeback settings"),
     "workorders.view_followup": _("See follow-up calls and their scores"),
     "workorders.change_followup": _("Make follow-up calls and record the answers"),
+    "reminders.view_reminder": _("See service reminders and their outcomes"),
+    "reminders.work_reminder": _("Work the reminder list and record call outcomes"),
+    "reminders.assign_reminder": _("Assign reminders to DCRC agents"),
+    "reminders.export_reminder": _("Reminder statistics and exports"),
+    "reminders.view_campaign": _("See service campaigns"),
+    "reminders.add_campaign": _(
+        "Create service campaigns (national at OEM level, local at a dealer)"
+    ),
+    "reminders.change_campaign": _("Edit and end service campaigns"),
+    "reminders.view_recall": _("See recalls and recalled vehicles"),
+    "reminders.add_recall": _("Create recalls from a VIN list"),
+    "reminders.view_remindersettings": _("See the reminder rules"),
+    "reminders.change_remindersettings": _("Change the reminder rules"),
+    "reminders.view_inspectionstep": _("See the annual-inspection schedule"),
+    "reminders.change_inspectionstep": _("Change the annual-inspection schedule"),
 }
 
 
