@@ -34,6 +34,13 @@ def fleet(bj, tj):
         car(bj, sold=D(2023, 2, 14), birthday=D(1981, 2, 4)),
         car(tj, sold=D(2024, 8, 15), birthday=D(1982, 2, 5), insurance_expiry=D(2024, 2, 11)),
         car(tj, sold=D(2019, 2, 1)),
+        # sold by BJ01, serviced last at TJ01: TJ01's
+        car(
+            bj,
+            sold=D(2023, 8, 20),
+            visits=[(D(2024, 2, 20), 9000, tj, VisitKind.MAINTENANCE)],
+            readings=[(D(2024, 2, 20), 9000), (D(2024, 12, 20), 12040)],
+        ),
     ]
 
 
@@ -71,7 +78,11 @@ def test_run_per_dealer_writes_that_dealers_rows_only(fleet, bj, tj):
     reminders_for_month(D(2025, 2, 1), tj)
     by_dealer = keys()
 
-    # Then the rows are the same as one run for every dealer
+    # Then the car last serviced at TJ01 is TJ01's (maintained 20 February 2024, every 12
+    # months or 10,000 km at 10 km a day: due 20 February 2025 by time)
+    [served] = reminders(fleet[4], K.MAINTENANCE)
+    assert (served.dealer, served.due_date) == (tj, D(2025, 2, 20))
+    # and the rows are the same as one run for every dealer
     Reminder.objects.all().delete()
     reminders_for_month(D(2025, 2, 1))
     assert keys() == by_dealer
