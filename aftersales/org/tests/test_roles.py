@@ -35,9 +35,7 @@ def test_every_permission_names_a_real_model_and_has_a_label():
 
 def test_analyst_is_read_only():
     # seeing and exporting (reports) are reads
-    assert all(
-        p.split(".")[1].startswith(("view_", "export_")) for p in PERMISSIONS[Role.ANALYST]
-    )
+    assert all(p.split(".")[1].startswith(("view_", "export_")) for p in PERMISSIONS[Role.ANALYST])
 
 
 def test_docs_roles_md_is_generated_from_the_table():
