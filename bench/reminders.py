@@ -141,6 +141,21 @@ def run(db: str, args) -> dict:
         started = time.perf_counter()
         again = reminders_for_month(month)
         rerun = time.perf_counter() - started
+        # one dealer's share (what one fan-out job does): the dealer with most reminders,
+        # its rows deleted first so the job writes them again
+        from django.db.models import Count
+
+        biggest = (
+            Reminder.objects.filter(month=month)
+            .values("dealer_id")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .first()
+        )
+        Reminder.objects.filter(month=month, dealer_id=biggest["dealer_id"]).delete()
+        started = time.perf_counter()
+        one = reminders_for_month(month, biggest["dealer_id"])
+        one_dealer = time.perf_counter() - started
         floor_s = floor(total, month)
         load = os.getloadavg()
         return {
@@ -157,6 +172,14 @@ def run(db: str, args) -> dict:
                 "peak_rss_mb": peak,
             },
             "rerun": {"seconds": round(rerun, 1), "added": sum(again.values())},
+            "one_dealer": {
+                "seconds": round(one_dealer, 1),
+                "added": sum(one.values()),
+                "dealers": Reminder.objects.filter(month=month)
+                .values("dealer_id")
+                .distinct()
+                .count(),
+            },
             "floor": {"seconds": round(floor_s, 1), "rows": total},
             "ratio_to_floor": round(seconds / floor_s, 1) if floor_s else None,
             "machine": machine(),
@@ -186,6 +209,9 @@ def main(argv=None):
           f"(before the run {r['rss_before_mb']} MB)")  # fmt: skip
     print(f"  per kind: {r['added']}")
     print(f"  re-run: {figures['rerun']['seconds']} s, {figures['rerun']['added']} added")
+    o = figures["one_dealer"]
+    print(f"  one dealer's job (the biggest of {o['dealers']}): {o['added']:,} reminders in "
+          f"{o['seconds']} s")  # fmt: skip
     print(f"  floor (plain INSERT … SELECT of {r['total']:,} rows): "
           f"{figures['floor']['seconds']} s; ratio {figures['ratio_to_floor']}x")  # fmt: skip
     print(f"  machine: {figures['machine']}; load average {figures['load_average']}")

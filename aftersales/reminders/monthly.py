@@ -32,6 +32,10 @@ CYCLE = "reminder_cycle"
 # a visit's day number times KEY plus a payload (dealer id, km + 1) is one sortable number:
 # the largest per vehicle gives the last visit and its payload in one aggregate, no sort
 KEY = 16_777_216
+# Distances over a pace are floating-point: a whole number of days may come out a hair above
+# or below it depending on the order the database summed the readings in; rounding down
+# within this margin gives SQLite and PostgreSQL the same day.
+EPSILON = 1e-6
 KINDS = (
     ReminderKind.FIRST_SERVICE,
     ReminderKind.MAINTENANCE,
@@ -256,7 +260,7 @@ class MonthlyRun:
     def km_date(self, target_km: str) -> str:
         """The day the odometer reaches ``target_km`` at the vehicle's estimated pace."""
         sql = self.sql
-        return sql.add_days("km_on", sql.ceil(f"(({target_km}) - km_now) / kmpd"))
+        return sql.add_days("km_on", sql.ceil(f"(({target_km}) - km_now) / kmpd - {EPSILON}"))
 
     def in_month(self, day_of_month: str) -> str:
         """The day ``day_of_month`` of the run's month, clamped to its last day."""
@@ -298,7 +302,7 @@ class MonthlyRun:
               b_km + si_km AS target_km,
               {sql.add_months("b_on", "si_months")} AS t1,
               {self.km_date("b_km + si_km")} AS k1,
-              {sql.ceil("si_km / kmpd")} AS step_days
+              {sql.ceil(f"si_km / kmpd - {EPSILON}")} AS step_days
             FROM (SELECT f.*, COALESCE(base_on, fs_t) AS b_on, {b_km} AS b_km
                   FROM {FACTS} f) b
         """
