@@ -34,6 +34,7 @@ for module in (
     "aftersales.claims.api.routes",
     "aftersales.appointments.api.routes",
     "aftersales.complaints.api.routes",
+    "aftersales.reminders.api.routes",
 ):
     import_module(module).register(router)
 

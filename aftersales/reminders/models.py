@@ -283,6 +283,17 @@ class Reminder(models.Model):
         db_index=False,
     )
     note = models.TextField(_("notes"), blank=True)
+    last_call_at = models.DateTimeField(_("last call at"), null=True, blank=True)
+    next_call_at = models.DateTimeField(_("call again at"), null=True, blank=True)
+    booking = models.ForeignKey(
+        "appointments.Booking",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("booking"),
+        db_index=False,
+    )
     return_by = models.DateField(_("counts as returned until"))
     returned_order = models.ForeignKey(
         "workorders.RepairOrder",
