@@ -35,6 +35,7 @@ for module in (
     "aftersales.appointments.api.routes",
     "aftersales.complaints.api.routes",
     "aftersales.reminders.api.routes",
+    "aftersales.care.api.routes",
 ):
     import_module(module).register(router)
 

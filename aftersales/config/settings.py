@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "aftersales.appointments",
     "aftersales.complaints",
     "aftersales.reminders",
+    "aftersales.care",
 ]
 
 MIDDLEWARE = [

@@ -23,4 +23,6 @@ urlpatterns = [
     path("", include("aftersales.claims.urls")),
     path("", include("aftersales.appointments.urls")),
     path("", include("aftersales.complaints.urls")),
+    path("", include("aftersales.reminders.urls")),
+    path("", include("aftersales.care.urls")),
 ]

@@ -1,0 +1,5 @@
+"""care API routes on the shared router."""
+
+
+def register(router):
+    pass

@@ -1,0 +1,1 @@
+"""Access-matrix declarations of customer care (see aftersales/testing/matrix.py)."""

@@ -1,0 +1,1 @@
+"""Customer care (SPEC §10): coupons and greetings."""

@@ -1,0 +1,3 @@
+"""Customer-care pages: coupons and greetings."""
+
+urlpatterns = []

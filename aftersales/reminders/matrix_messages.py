@@ -1,0 +1,1 @@
+"""Access-matrix declarations of the reminder messages (see aftersales/testing/matrix.py)."""

@@ -1,0 +1,1 @@
+"""Access-matrix declarations of the reminder pages (see aftersales/testing/matrix.py)."""

@@ -1,0 +1,1 @@
+"""Access-matrix declarations of the reminder reports (see aftersales/testing/matrix.py)."""

@@ -1,0 +1,3 @@
+"""reminders pages."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""reminders reports."""
+
+urlpatterns = []
