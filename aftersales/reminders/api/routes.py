@@ -1,7 +1,9 @@
-"""reminders API routes on the shared router: the DCRC worklist under /api/reminders/."""
+"""reminders API routes on the shared router: the DCRC worklist under /api/reminders/,
+the messages, the statistics and the set-up."""
 
 
 def register(router):
-    from aftersales.reminders.api import worklist
+    from aftersales.reminders.api import messages, pages, reports, worklist
 
-    worklist.register(router)
+    for module in (worklist, messages, reports, pages):
+        module.register(router)

@@ -1,0 +1,5 @@
+"""reminders API: reports (registered on the shared router by api/routes.py)."""
+
+
+def register(router):
+    pass
