@@ -11,6 +11,7 @@ from aftersales.core.models import AuditChannel
 from aftersales.crm.demo import load_crm_demo
 from aftersales.org.demo import DEMO_PASSWORD, demo_logins, load_org_demo
 from aftersales.parts.demo import load_parts_demo
+from aftersales.reminders.demo import load_reminders_demo
 from aftersales.workorders.demo import load_workorders_demo
 from aftersales.workorders.demo_catalogue import load_workorders_catalogue_demo
 
@@ -26,6 +27,7 @@ DEMO_STEPS = [
     load_billing_demo,
     load_appointments_demo,  # after the repair orders: many past bookings link to them
     load_complaints_demo,
+    load_reminders_demo,  # after the repair orders and bookings: returns and booked calls
 ]
 
 
