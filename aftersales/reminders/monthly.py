@@ -28,6 +28,7 @@ from aftersales.reminders.choices import ReminderKind
 from aftersales.reminders.schedule import Step, inspection_steps, month_index, month_start
 
 FACTS = "reminder_facts"
+CANDIDATES = "reminder_candidates"
 CYCLE = "reminder_cycle"
 # a visit's day number times KEY plus a payload (dealer id, km + 1) is one sortable number:
 # the largest per vehicle gives the last visit and its payload in one aggregate, no sort
@@ -128,21 +129,37 @@ class Sql:
         return "ON CONFLICT DO NOTHING"
 
 
+def _candidates_sql(dealer_id: int) -> list[str]:
+    """A one-dealer run first lists the vehicles that dealer may serve (linked, visited or
+    sold there) in a keyed temporary table, so the facts read only their visits and
+    readings through the vehicle indexes instead of scanning every row once per dealer."""
+    return [
+        f"DROP TABLE IF EXISTS {CANDIDATES}",
+        f"CREATE TEMPORARY TABLE {CANDIDATES} (vehicle_id BIGINT PRIMARY KEY)",
+        f"""INSERT INTO {CANDIDATES} (vehicle_id)
+            SELECT vehicle_id FROM crm_dealervehicle WHERE dealer_id = {dealer_id}
+            UNION SELECT vehicle_id FROM crm_servicevisit WHERE dealer_id = {dealer_id}
+            UNION SELECT id FROM crm_vehicle WHERE selling_dealer_id = {dealer_id}""",
+        f"ANALYZE {CANDIDATES}",
+    ]
+
+
+def _not_the_dealers(dealer_id: int) -> str:
+    return f"DELETE FROM {FACTS} WHERE dealer_id IS NULL OR dealer_id <> {dealer_id}"
+
+
 def _facts_sql(sql: Sql, rules, m0: datetime.date, dealer_id: int | None) -> str:
     """The per-vehicle facts of the rules (see the module docstring)."""
     start = sql.date(m0)
     since = sql.date(m0 - datetime.timedelta(days=rules.history_days))
     if dealer_id is None:
-        candidates = vehicles = only = ""
-    else:
-        ids = (
-            f"(SELECT vehicle_id FROM crm_dealervehicle WHERE dealer_id = {dealer_id} "
-            f"UNION SELECT vehicle_id FROM crm_servicevisit WHERE dealer_id = {dealer_id} "
-            f"UNION SELECT id FROM crm_vehicle WHERE selling_dealer_id = {dealer_id})"
-        )
+        candidates = vehicles = ""
+    else:  # the vehicles the dealer may serve, from the table ``_candidates_sql`` filled;
+        # the ones another dealer serves are deleted afterwards (``_not_the_dealers``): a
+        # filter on the computed dealer here would hide the row count from the planner
+        ids = f"(SELECT vehicle_id FROM {CANDIDATES})"
         candidates = f"AND vehicle_id IN {ids}"
         vehicles = f"AND v.id IN {ids}"
-        only = f"WHERE dealer_id = {dealer_id}"
     x = sql.real(sql.days(start, "read_on"))
     slope = "((rs.n * rs.sxy - rs.sx * rs.sy) / NULLIF(rs.n * rs.sxx - rs.sx * rs.sx, 0))"
     thin = (
@@ -203,7 +220,7 @@ def _facts_sql(sql: Sql, rules, m0: datetime.date, dealer_id: int | None) -> str
           ) readings GROUP BY vehicle_id
         ) rs ON rs.vehicle_id = v.id
         WHERE {sold_on} IS NOT NULL {vehicles}
-        ) facts {only}
+        ) facts
     """
 
 
@@ -480,8 +497,13 @@ def reminders_for_month(
     ] + [(ReminderKind.CAMPAIGN, s) for s in run.campaigns()]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
+            if run.dealer_id is not None:
+                for statement in _candidates_sql(run.dealer_id):
+                    cursor.execute(statement)
             cursor.execute(f"DROP TABLE IF EXISTS {FACTS}")
             cursor.execute(_facts_sql(run.sql, run.rules, run.m0, run.dealer_id))
+            if run.dealer_id is not None:
+                cursor.execute(_not_the_dealers(run.dealer_id))
             if progress:
                 progress("facts", 0)
             for kind, statement in statements:
@@ -496,6 +518,8 @@ def reminders_for_month(
             if progress and ReminderKind.CAMPAIGN not in added:
                 progress(ReminderKind.CAMPAIGN, 0)  # no campaign running: the last step
             cursor.execute(f"DROP TABLE {FACTS}")
+            if run.dealer_id is not None:
+                cursor.execute(f"DROP TABLE {CANDIDATES}")
     except Exception as error:
         ReminderRun.objects.filter(pk=record.pk).update(
             finished_at=timezone.now(), error=repr(error)[:2000]

@@ -122,6 +122,20 @@ def test_per_dealer_job(fleet, tj):
     assert {r.dealer_id for r in reminders()} == {tj.pk}
 
 
+def test_the_per_dealer_jobs_together_write_what_one_run_writes(fleet, dealers):
+    def rows():
+        return sorted(
+            Reminder.objects.values_list("vehicle_id", "kind", "due_date", "dealer_id", "due_km")
+        )
+
+    reminders_for_month(D(2025, 2, 1))
+    whole = rows()
+    Reminder.objects.all().delete()
+    for dealer in dealers.values():
+        tasks.run_for_dealer("2025-02", dealer.pk)
+    assert whole and rows() == whole
+
+
 # ---------------------------------------------------------------- returns
 
 
