@@ -482,7 +482,8 @@ def table_specs():
         for f in model._meta.concrete_fields:
             if f.column in given or f.primary_key:
                 continue
-            if not f.has_default() and not f.null:
+            # a blank text field without a default gets "" (Django's own default for it)
+            if not f.has_default() and not f.null and not (f.blank and f.empty_strings_allowed):
                 raise SystemExit(f"{model.__name__}.{f.name} is new: teach the generator it")
             extra.append(f.column)
             defaults.append(f.get_db_prep_save(f.get_default(), connection))

@@ -273,6 +273,29 @@ if SMS_BACKEND == "aliyun" and not (
         "SMS_SIGN_NAME and SMS_TEMPLATE_REGISTRATION"
     )
 
+# WeChat official account (aftersales/core/wechat.py): "console" logs template messages
+# (demo), "official" sends them through the official-account API.
+WECHAT_BACKEND = os.environ.get("WECHAT_BACKEND", "console")
+WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+WECHAT_APPID = os.environ.get("WECHAT_APPID", "")
+WECHAT_SECRET = os.environ.get("WECHAT_SECRET", "")
+WECHAT_TIMEOUT = float(os.environ.get("WECHAT_TIMEOUT", "10"))  # seconds per API call
+# fetch a new access token this many seconds before WeChat's expiry (7200 s)
+WECHAT_TOKEN_MARGIN = int(os.environ.get("WECHAT_TOKEN_MARGIN", "300"))
+# the token set in the account's server configuration: signs WeChat's pushes to us
+WECHAT_PUSH_TOKEN = os.environ.get("WECHAT_PUSH_TOKEN", "")
+# a message event without its own WeChat template goes out on this template, all its text
+# in one data field
+WECHAT_DEFAULT_TEMPLATE_ID = os.environ.get("WECHAT_DEFAULT_TEMPLATE_ID", "")
+WECHAT_DEFAULT_TEMPLATE_FIELD = os.environ.get("WECHAT_DEFAULT_TEMPLATE_FIELD", "thing1")
+# the site's address put in front of links in customer messages (booking links), e.g.
+# https://service.example.com ; empty: links are sent as paths (demo)
+WECHAT_LINK_BASE = os.environ.get("WECHAT_LINK_BASE", "").rstrip("/")
+if WECHAT_BACKEND not in {"console", "official"} and "." not in WECHAT_BACKEND:
+    raise ImproperlyConfigured("WECHAT_BACKEND must be 'console', 'official' or a dotted path")
+if WECHAT_BACKEND == "official" and not (WECHAT_APPID and WECHAT_SECRET):
+    raise ImproperlyConfigured("WECHAT_BACKEND=official needs WECHAT_APPID and WECHAT_SECRET")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first so an anonymous API call answers 401 with a WWW-Authenticate header.

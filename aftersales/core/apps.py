@@ -10,4 +10,4 @@ class CoreConfig(AppConfig):
     def ready(self):
         # Register the outbox channels that live outside outbox.py in every process (web,
         # worker, embedded runner), not only where the URLconf happens to import them.
-        from aftersales.core import sms  # noqa: F401
+        from aftersales.core import sms, wechat  # noqa: F401

@@ -3,6 +3,7 @@
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from aftersales.core import matrix_messages  # noqa: F401  (the message template pages)
 from aftersales.core.audit import audit_create
 from aftersales.core.models import OutboxMessage
 from aftersales.testing.matrix import Endpoint, declare

@@ -202,3 +202,46 @@ class JobHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class MessageChannel(models.TextChoices):
+    """The customer-facing channels ``aftersales.core.contact`` sends through."""
+
+    WECHAT = "wechat", _("WeChat template message")
+    SMS = "sms", _("Text message (SMS)")
+
+
+class MessageTemplate(models.Model):
+    """The wording of one customer message (an event such as a service reminder) on one
+    channel in one language, set up by the OEM. ``text`` holds ``{variable}`` placeholders
+    (the event's variables, see ``aftersales.core.contact.register_event``); a WeChat
+    template also names the official account's template id and maps each of its data keys
+    (``thing1``, ``time2`` …) to a text with placeholders. Without a row the event's default
+    text is used."""
+
+    event = models.CharField(_("event"), max_length=60)
+    channel = models.CharField(_("channel"), max_length=10, choices=MessageChannel.choices)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    text = models.TextField(_("text"))
+    wechat_template_id = models.CharField(_("WeChat template id"), max_length=64, blank=True)
+    wechat_fields = models.JSONField(
+        _("WeChat data fields"), default=dict, blank=True, help_text="{data key: text}"
+    )
+    sms_template_code = models.CharField(_("SMS template code"), max_length=40, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        ordering = ["event", "channel", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "channel", "language"], name="core_message_template_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.event} {self.channel} {self.language}"

@@ -70,9 +70,11 @@ def outbox_enqueue(
     dealer=None,
     payload=None,
     dedup_key: str | None = None,
+    not_before=None,
 ) -> OutboxMessage:
     """Queue a message in the current transaction. With a ``dedup_key`` a second call for
-    the same event returns the first message instead of queueing another."""
+    the same event returns the first message instead of queueing another. ``not_before``
+    (an aware datetime) holds the message back until then, e.g. the end of quiet hours."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown outbox channel {channel!r}")
     try:
@@ -86,7 +88,7 @@ def outbox_enqueue(
                 dealer=dealer,
                 payload=payload or {},
                 dedup_key=dedup_key or None,
-                next_attempt_at=timezone.now(),
+                next_attempt_at=max(not_before, timezone.now()) if not_before else timezone.now(),
             )
     except IntegrityError:
         existing = dedup_key and OutboxMessage.objects.filter(dedup_key=dedup_key).first()

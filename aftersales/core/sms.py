@@ -55,6 +55,7 @@ class Sms:
     params: dict = field(default_factory=dict)
     text: str = ""
     reference: str = ""  # our id for the message (the outbox row), echoed by some providers
+    code: str = ""  # the provider's template code, when the message template names its own
 
 
 def template_code(template: str) -> str:
@@ -178,7 +179,7 @@ class AliyunSmsBackend(SmsBackend):
             "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "PhoneNumbers": sms.mobile,
             "SignName": self.sign_name,
-            "TemplateCode": template_code(sms.template),
+            "TemplateCode": sms.code or template_code(sms.template),
             "TemplateParam": json.dumps(sms.params, ensure_ascii=False, separators=(",", ":")),
         }
         if sms.reference:
@@ -266,6 +267,7 @@ def _send_sms(message):
         params=message.payload.get("params", {}),
         text=message.body,
         reference=str(message.pk),
+        code=message.payload.get("template_code", ""),
     )
     provider_id = get_backend().send(sms)
     log.info("SMS outbox message %s delivered (provider id %s)", message.pk, provider_id)

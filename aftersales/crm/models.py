@@ -86,6 +86,9 @@ class Customer(models.Model):
     quiet_until = models.TimeField(_("do not disturb until"), null=True, blank=True)
     marketing_consent = models.BooleanField(_("agrees to marketing messages"), default=False)
     marketing_consent_at = models.DateTimeField(_("consent given or withdrawn at"), null=True)
+    # the owner's openid on the OEM's WeChat official account (bound through the OAuth web
+    # flow when they open the owner site from WeChat): template messages go there
+    wechat_openid = models.CharField(_("WeChat openid"), max_length=64, blank=True, db_index=True)
     tags = models.ManyToManyField(CustomerTag, blank=True, related_name="customers")
     segment = models.CharField(_("segment"), max_length=10, choices=Segment.choices, blank=True)
     segment_at = models.DateTimeField(_("in this segment since"), null=True, blank=True)

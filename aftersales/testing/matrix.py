@@ -63,6 +63,9 @@ PUBLIC = {
     # role); tested in aftersales/complaints/tests/test_api.py.
     "api:owner-complaint-list",
     "api:owner-complaint-detail",
+    # WeChat's push endpoint (server check, delivery reports): no login, the signature is
+    # the access; tested in aftersales/core/tests/test_wechat.py.
+    "wechat-push",
 }
 PUBLIC_PREFIXES = ("admin:",)
 
