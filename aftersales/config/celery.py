@@ -73,9 +73,36 @@ app.conf.beat_schedule = {
         "task": "aftersales.reminders.tasks.monthly_run",
         "schedule": crontab(hour=22, minute=30, day_of_month="28-31"),
     },
+    # customer care: expire old coupons, birthday and holiday greetings, 09:30 local time
+    # (the messages still wait for each customer's quiet hours to end)
+    "care-greetings": {
+        "task": "aftersales.care.tasks.daily_greetings",
+        "schedule": crontab(hour=9, minute=30),
+    },
     # reminders whose vehicle came back (a repair order opened in the window), 03:40
     "reminders-returns": {
         "task": "aftersales.reminders.tasks.match_returns",
         "schedule": crontab(hour=3, minute=40),
+    },
+    # owners' reminder messages of this month that are still missing (catch-up; the
+    # monthly run queues them right away), 09:05; quiet hours still apply
+    "reminders-messages": {
+        "task": "aftersales.reminders.tasks.send_messages",
+        "schedule": crontab(hour=9, minute=5),
+    },
+    # sent / given up / WeChat's delivery report onto the reminder messages, every 5 min
+    "reminders-messages-sync": {
+        "task": "aftersales.reminders.tasks.sync_messages",
+        "schedule": crontab(minute="*/5"),
+    },
+    # the reminder statistics' rollup: the recent months every 10 minutes, all nightly
+    "reminders-statistics": {
+        "task": "aftersales.reminders.tasks.refresh_statistics",
+        "schedule": crontab(minute="*/10"),
+    },
+    "reminders-statistics-nightly": {
+        "task": "aftersales.reminders.tasks.refresh_statistics",
+        "schedule": crontab(hour=3, minute=50),
+        "kwargs": {"full": True},
     },
 }

@@ -40,6 +40,37 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("My jobs"), "my-jobs", "workorders.work_repairorder", icon="stopwatch"),
     MenuEntry(_("QC queue"), "qc-queue", "workorders.inspect_repairorder", icon="patch-check"),
     MenuEntry(_("Follow-up calls"), "follow-up-list", "workorders.view_followup", icon="telephone"),
+    # Service reminders: the DCRC's worklist in the bar; campaigns, recalls, the rules and
+    # the monthly runs (the OEM's set-up) under "More".
+    MenuEntry(_("Reminders"), "reminder-worklist", "reminders.view_reminder", icon="bell"),
+    MenuEntry(
+        _("Service campaigns"),
+        "reminder-campaign-list",
+        "reminders.view_campaign",
+        icon="megaphone",
+        more=True,
+    ),
+    MenuEntry(
+        _("Recalls"),
+        "reminder-recall-list",
+        "reminders.view_recall",
+        icon="exclamation-octagon",
+        more=True,
+    ),
+    MenuEntry(
+        _("Reminder rules"),
+        "reminder-setup",
+        "reminders.view_remindersettings",
+        icon="sliders",
+        more=True,
+    ),
+    MenuEntry(
+        _("Monthly reminder runs"),
+        "reminder-run-list",
+        "reminders.view_reminderrun",
+        icon="arrow-repeat",
+        more=True,
+    ),
     MenuEntry(
         _("New booking"),
         "booking-new",
@@ -63,6 +94,22 @@ MENU: list[MenuEntry] = [
     ),
     MenuEntry(_("Cashier"), "billing-cashier", "billing.add_payment", icon="cash-coin"),
     MenuEntry(_("Invoices"), "invoice-list", "billing.view_invoice", icon="receipt", more=True),
+    # Customer care: coupons (the cashier's redemption among them) and greetings.
+    MenuEntry(
+        _("Redeem a coupon"),
+        "care-redeem",
+        "care.redeem_coupon",
+        icon="ticket-perforated",
+        more=True,
+    ),
+    MenuEntry(_("Coupons"), "care-coupon-list", "care.view_coupon", icon="gift", more=True),
+    MenuEntry(
+        _("Holiday greetings"),
+        "care-holiday-list",
+        "care.view_holidaygreeting",
+        icon="calendar-heart",
+        more=True,
+    ),
     MenuEntry(
         _("Cash closing"), "billing-closing", "billing.add_cashclosing", icon="safe", more=True
     ),
@@ -142,6 +189,13 @@ MENU: list[MenuEntry] = [
         icon="sliders",
         more=True,
     ),
+    MenuEntry(
+        _("Reminder statistics"),
+        "reminder-stats",
+        "reminders.export_reminder",
+        icon="funnel",
+        more=True,
+    ),
     MenuEntry(_("Reception lookup"), "reception", "crm.view_vehicle", icon="upc-scan"),
     MenuEntry(_("Customers"), "customer-list", "crm.view_customer", icon="person-vcard"),
     MenuEntry(_("Vehicles"), "vehicle-list", "crm.view_vehicle", icon="car-front"),
@@ -206,6 +260,13 @@ MENU: list[MenuEntry] = [
     MenuEntry(_("Audit trail"), "audit-list", "core.view_auditlog", icon="journal-text", more=True),
     MenuEntry(
         _("Outgoing messages"), "outbox-list", "core.view_outboxmessage", icon="send", more=True
+    ),
+    MenuEntry(
+        _("Message templates"),
+        "message-template-list",
+        "core.view_messagetemplate",
+        icon="chat-text",
+        more=True,
     ),
 ]
 

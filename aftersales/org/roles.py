@@ -252,11 +252,13 @@ _COMPLAINT_LEGAL = _COMPLAINT_READ | {
 }
 
 _REMIND_READ = {"reminders.view_reminder", "reminders.view_campaign", "reminders.view_recall"}
+_REMIND_READ |= {"reminders.view_remindermessage", "core.view_messagetemplate"}
 _REMIND_WORK = _REMIND_READ | {"reminders.work_reminder"}
 _REMIND_MANAGE = _REMIND_WORK | {
     "reminders.assign_reminder",
     "reminders.export_reminder",
     "reminders.view_remindersettings",
+    "reminders.view_reminderrun",
 }
 _REMIND_LOCAL_CAMPAIGNS = {"reminders.add_campaign", "reminders.change_campaign"}
 _REMIND_SETUP = {
@@ -267,6 +269,12 @@ _REMIND_SETUP = {
     "reminders.add_campaign",
     "reminders.change_campaign",
     "reminders.add_recall",
+    "reminders.change_recall",
+    "reminders.view_reminderrun",
+    "reminders.add_reminderrun",
+    "core.add_messagetemplate",
+    "core.change_messagetemplate",
+    "core.delete_messagetemplate",
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -280,6 +288,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _BOOK
         | {"appointments.checkin_booking", "appointments.view_schedulesettings"}
         | {"parts.add_reservation", "parts.view_reservation", "parts.change_reservation"}
+        | {"reminders.change_recall"}  # records recall work done on the dealer's orders
         | _COMPLAINT_FORWARD
     ),
     Role.TECHNICIAN: frozenset(
@@ -457,6 +466,32 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),
 }
 
+# Customer care (coupons, greetings): the cashier redeems coupons at settlement; advisors,
+# DCRC managers and dealer administrators give goodwill coupons; the OEM's marketing and
+# administrators plan the greetings (a dealer administrator those of the dealer); the
+# analyst and the region read.
+_CARE_VIEW = {"care.view_coupon", "care.view_holidaygreeting", "care.view_greetingsettings"}
+_CARE_GOODWILL = _CARE_VIEW | {"care.add_coupon", "care.void_coupon"}
+_CARE_GREETINGS = {
+    "care.add_holidaygreeting",
+    "care.change_holidaygreeting",
+    "care.change_greetingsettings",
+}
+_CARE = {
+    Role.CASHIER: {"care.view_coupon", "care.redeem_coupon"},
+    Role.SERVICE_ADVISOR: {"care.view_coupon", "care.add_coupon"},
+    Role.DCRC_AGENT: {"care.view_coupon"},
+    Role.DCRC_MANAGER: _CARE_GOODWILL,
+    Role.SERVICE_MANAGER: _CARE_GOODWILL | {"care.redeem_coupon"},
+    Role.DEALER_ADMIN: _CARE_GOODWILL | _CARE_GREETINGS,
+    Role.REGION_MANAGER: _CARE_VIEW,
+    Role.COMPLAINT_SPECIALIST: {"care.view_coupon", "care.add_coupon"},
+    Role.MARKETING_PR: _CARE_GOODWILL | _CARE_GREETINGS,
+    Role.ANALYST: _CARE_VIEW,
+    Role.OEM_ADMIN: _CARE_GOODWILL | _CARE_GREETINGS,
+}
+PERMISSIONS.update({role: PERMISSIONS[role] | perms for role, perms in _CARE.items()})
+
 ALL_PERMISSIONS = frozenset().union(*PERMISSIONS.values())
 
 PERMISSION_LABELS = {
@@ -611,10 +646,27 @@ PERMISSION_LABELS = {
     "reminders.change_campaign": _("Edit and end service campaigns"),
     "reminders.view_recall": _("See recalls and recalled vehicles"),
     "reminders.add_recall": _("Create recalls from a VIN list"),
+    "reminders.change_recall": _("Change recalls and record recall work done by hand"),
     "reminders.view_remindersettings": _("See the reminder rules"),
     "reminders.change_remindersettings": _("Change the reminder rules"),
     "reminders.view_inspectionstep": _("See the annual-inspection schedule"),
     "reminders.change_inspectionstep": _("Change the annual-inspection schedule"),
+    "care.view_coupon": _("See coupons"),
+    "care.add_coupon": _("Give coupons (goodwill) to customers"),
+    "care.void_coupon": _("Void coupons"),
+    "care.redeem_coupon": _("Redeem coupons on invoices at the cashier"),
+    "care.view_holidaygreeting": _("See holiday greetings"),
+    "care.add_holidaygreeting": _("Plan holiday greetings"),
+    "care.change_holidaygreeting": _("Cancel holiday greetings"),
+    "care.view_greetingsettings": _("See the greeting settings"),
+    "care.change_greetingsettings": _("Change the birthday greeting and its coupon"),
+    "reminders.view_reminderrun": _("See the monthly reminder runs"),
+    "reminders.add_reminderrun": _("Start the monthly reminder run for a dealer and month"),
+    "reminders.view_remindermessage": _("See the WeChat and text messages sent about reminders"),
+    "core.view_messagetemplate": _("See the customer message templates"),
+    "core.add_messagetemplate": _("Add customer message templates"),
+    "core.change_messagetemplate": _("Change customer message templates"),
+    "core.delete_messagetemplate": _("Delete customer message templates"),
 }
 
 

@@ -187,9 +187,17 @@ def _chunks(items, size):
 
 @transaction.atomic
 def recall_upload(
-    *, actor, code: str, title: str, starts_on: datetime.date, vin_list: str, remedy: str = ""
+    *,
+    actor,
+    code: str,
+    title: str,
+    starts_on: datetime.date,
+    vin_list: str,
+    remedy: str = "",
+    operation=None,
 ) -> RecallReport:
-    """Create a recall from a VIN list (one VIN a line; blank lines skipped). Invalid VINs,
+    """Create a recall from a VIN list (one VIN a line; blank lines skipped); ``operation``
+    is the labour operation of the recall work (see ``recalls``). Invalid VINs,
     VINs of no vehicle we know and repeated lines are reported with their line number; the
     valid lines are kept. Refused when no line is valid."""
     from aftersales.crm.models import Vehicle
@@ -242,6 +250,7 @@ def recall_upload(
                 title=title,
                 remedy=remedy,
                 starts_on=starts_on,
+                operation=operation,
                 created_by=actor if actor is not None and actor.pk else None,
             )
     except IntegrityError:

@@ -92,6 +92,67 @@ def _campaign_and_recall(today):
             )
 
 
+def _wechat_followers(rng):
+    """About half of the owners who prefer WeChat registered on the OEM's official account
+    (an owner login and the account's openid), so their reminders are messaged first and
+    followed up by phone. Returns how many were registered."""
+    from django.contrib.auth.hashers import make_password
+
+    from aftersales.crm.models import Customer
+    from aftersales.org.models import User
+
+    chosen = [
+        (pk, mobile)
+        for pk, mobile in Customer.objects.filter(
+            contact_channel="wechat", user__isnull=True, merged_into__isnull=True
+        )
+        .order_by("id")
+        .values_list("id", "mobile")
+        if rng.random() < 0.5
+    ]
+    unusable = make_password(None)
+    User.objects.bulk_create(
+        [User(username=f"wx{pk}", password=unusable) for pk, _m in chosen], batch_size=500
+    )
+    users = dict(
+        User.objects.filter(username__in=[f"wx{pk}" for pk, _m in chosen]).values_list(
+            "username", "id"
+        )
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {Customer._meta.db_table} SET user_id = %s, wechat_openid = %s WHERE id = %s",
+            [(users[f"wx{pk}"], f"oDEMO{pk:010d}", pk) for pk, _m in chosen],
+        )
+    return len(chosen)
+
+
+def _messages(months, now):
+    """The WeChat/SMS messages of the registered owners' reminders, queued as the job does;
+    those of past months delivered (a few given up: the owner unfollowed the account)."""
+    from aftersales.core.models import OutboxMessage, OutboxStatus
+    from aftersales.reminders.messages import reminder_messages_queue, reminder_messages_sync
+    from aftersales.reminders.models import ReminderMessage
+
+    for month in months:
+        reminder_messages_queue(month, now=now)
+    this_month = month_start(timezone.localdate(now))
+    past = ReminderMessage.objects.filter(reminder__month__lt=this_month, outbox__isnull=False)
+    outbox_ids = list(past.order_by("id").values_list("outbox_id", flat=True))
+    dead = set(outbox_ids[::23])
+    sent_at = now - datetime.timedelta(days=20)
+    OutboxMessage.objects.filter(pk__in=[i for i in outbox_ids if i not in dead]).update(
+        status=OutboxStatus.SENT, attempts=1, sent_at=sent_at
+    )
+    OutboxMessage.objects.filter(pk__in=dead).update(
+        status=OutboxStatus.DEAD,
+        attempts=1,
+        last_error="WechatPermanentError: 43004 require subscribe",
+    )
+    reminder_messages_sync()
+    return ReminderMessage.objects.count()
+
+
 def _agents():
     """The DCRC agents of each dealer: {dealer_id: [user_id, …]}."""
     from aftersales.org.models import RoleAssignment
@@ -150,6 +211,7 @@ def _db(value):
 
 def load_reminders_demo(now=None):
     from aftersales.reminders.monthly import reminders_for_month
+    from aftersales.reminders.reports import statistics_refresh_all
     from aftersales.reminders.returns import returns_match
 
     if Reminder.objects.exists():
@@ -161,9 +223,11 @@ def load_reminders_demo(now=None):
     months = [add_months(this_month, n) for n in (-2, -1, 0, 1)]
     rng = random.Random(SEED)
     with transaction.atomic():
+        followers = _wechat_followers(rng)
         _campaign_and_recall(today)
         for month in months:
             reminders_for_month(month, now=now)
+        messages = _messages(months[:3], now)  # next month's go out on its first day
         agents, bookings = _agents(), _bookings()
         columns = (
             "assigned_to_id", "status", "status_at", "attempts", "last_call_at",
@@ -183,8 +247,11 @@ def load_reminders_demo(now=None):
                     [[_db(getattr(r, column)) for column in columns] + [r.pk] for r in changed],
                 )
         returned = returns_match(today=today)
+        statistics_refresh_all()
     return {
         "reminders": Reminder.objects.count(),
         "returned": returned,
+        "wechat_followers": followers,
+        "messages": messages,
         "seconds": round(time.perf_counter() - started, 1),
     }

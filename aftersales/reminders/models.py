@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.access import RestrictedQuerySet
+from aftersales.core.models import MessageChannel
 from aftersales.reminders.choices import (
     ONCE_KINDS,
     CampaignScope,
@@ -174,6 +175,17 @@ class Recall(models.Model):
     title = models.CharField(_("title"), max_length=100)
     remedy = models.TextField(_("remedy"), blank=True)
     starts_on = models.DateField(_("starts on"))
+    operation = models.ForeignKey(
+        "workorders.LabourOperation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("labour operation of the recall work"),
+        help_text=_(
+            "A repair order delivered with this operation finished marks the vehicle done."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -393,3 +405,72 @@ class ReminderRun(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.started_at}"
+
+
+class ReminderMessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")  # in the outbox, waiting (quiet hours, retries)
+    SENT = "sent", _("Sent")  # the provider accepted it
+    FAILED = "failed", _("Failed")  # given up by the outbox (or refused for good)
+    SKIPPED = "skipped", _("Not sent")  # no message on purpose: see skip_reason
+
+
+class ReminderMessageSkip(models.TextChoices):
+    NO_CONSENT = "no_consent", _("No marketing consent")
+    NO_CHANNEL = "no_channel", _("No WeChat and no mobile number")
+    MERGED = "merged", _("Customer record merged")
+
+
+class ReminderMessage(models.Model):
+    """A message to the owner about a reminder on one channel (SPEC 2-12: the WeChat
+    template message with a booking link, or a text message), and what became of it. A
+    skipped row says why the owner got nothing (quiet hours only delay a message)."""
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="messages")
+    channel = models.CharField(_("channel"), max_length=10, choices=MessageChannel.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ReminderMessageStatus.choices,
+        default=ReminderMessageStatus.QUEUED,
+    )
+    skip_reason = models.CharField(
+        _("not sent because"), max_length=20, choices=ReminderMessageSkip.choices, blank=True
+    )
+    outbox = models.ForeignKey(
+        "core.OutboxMessage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("outgoing message"),
+    )
+    provider_msgid = models.CharField(_("provider message id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    access_dealer_field = "reminder__dealer_id"
+
+    class Meta:
+        verbose_name = _("reminder message")
+        verbose_name_plural = _("reminder messages")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # a re-run of the send job never queues twice: one row per reminder and channel
+            models.UniqueConstraint(fields=["reminder", "channel"], name="reminders_message_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["status"],
+                condition=Q(status="queued"),
+                name="reminders_message_queued",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reminder_id} {self.channel} {self.status}"
+
+
+# The reminder statistics table (提醒统计表), kept in its own module.
+from aftersales.reminders.models_statistics import ReminderStatistic  # noqa: E402,F401

@@ -162,6 +162,11 @@ def test_language_switch_to_english_changes_the_navigation(client, org):
         "claim-list": "Warranty claims",
         "claim-reports": "Claim reports",
         "complaint-list": "Complaint list",
+        "reminder-worklist": "Reminders",
+        "reminder-campaign-list": "Service campaigns",
+        "reminder-recall-list": "Recalls",
+        "care-coupon-list": "Coupons",
+        "care-holiday-list": "Holiday greetings",
         "reception": "Reception lookup",
         "customer-list": "Customers",
         "vehicle-list": "Vehicles",
@@ -183,6 +188,7 @@ def test_language_switch_to_english_changes_the_navigation(client, org):
         "staff-list": "Staff",
         "audit-list": "Audit trail",
         "outbox-list": "Outgoing messages",
+        "message-template-list": "Message templates",
     }
 
 

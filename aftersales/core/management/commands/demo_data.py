@@ -3,6 +3,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.appointments.demo import load_appointments_demo
 from aftersales.billing.demo import load_billing_demo
+from aftersales.care.demo import load as load_care_demo
 from aftersales.catalogue.demo import load_catalogue_demo
 from aftersales.claims.demo import load_claims_demo
 from aftersales.complaints.demo import load_complaints_demo
@@ -28,6 +29,7 @@ DEMO_STEPS = [
     load_appointments_demo,  # after the repair orders: many past bookings link to them
     load_complaints_demo,
     load_reminders_demo,  # after the repair orders and bookings: returns and booked calls
+    load_care_demo,
 ]
 
 
