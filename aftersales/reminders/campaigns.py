@@ -83,34 +83,13 @@ def _clean_years(values) -> list[int]:
 
 
 @transaction.atomic
-def campaign_create(
-    *,
-    actor,
-    code: str,
-    name: str,
-    scope: str,
-    starts_on: datetime.date,
-    ends_on: datetime.date,
-    dealer=None,
-    vehicle_models=(),
-    model_years=(),
-    regions=(),
-    last_visit_before: datetime.date | None = None,
-    description: str = "",
-) -> Campaign:
-    """A national campaign (by the OEM: ``add_campaign`` at OEM level) or a local one (by a
-    dealer: ``add_campaign`` there). Refused with the reason when the target is empty or
-    invalid or reaches no vehicle."""
-    if scope not in CampaignScope.values:
-        _refuse(_("Choose national or local."), code="invalid", field_name="scope")
-    if scope == CampaignScope.NATIONAL:
-        dealer = None
-    elif dealer is None:
-        _refuse(_("A local campaign belongs to a dealer."), code="invalid", field_name="dealer")
-    _check_permission(actor, "reminders.add_campaign", dealer=dealer)
-    code, name = (code or "").strip().upper(), (name or "").strip()
-    if not code or not name:
-        _refuse(_("Give the campaign a code and a name."), code="invalid", field_name="name")
+def checked_target(
+    *, dealer, starts_on, ends_on, vehicle_models, model_years, regions, last_visit_before
+) -> tuple[list, list, list[int]]:
+    """A campaign's dates and target as given when it is created or changed, checked:
+    refused with the reason when the dates are the wrong way round or the target is empty,
+    invalid (a last visit after the end, another region for a local campaign) or reaches no
+    vehicle. Returns the models, the regions and the cleaned model years."""
     if not starts_on or not ends_on or ends_on < starts_on:
         _refuse(_("The campaign must end on or after its first day."), code="invalid",
                 field_name="ends_on")  # fmt: skip
@@ -144,6 +123,46 @@ def campaign_create(
     }
     if not campaign_target_vehicles(target, dealer=dealer).exists():
         _refuse(_("The target matches no vehicle."), code="empty_target")
+    return vehicle_models, regions, years
+
+
+def campaign_create(
+    *,
+    actor,
+    code: str,
+    name: str,
+    scope: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    dealer=None,
+    vehicle_models=(),
+    model_years=(),
+    regions=(),
+    last_visit_before: datetime.date | None = None,
+    description: str = "",
+) -> Campaign:
+    """A national campaign (by the OEM: ``add_campaign`` at OEM level) or a local one (by a
+    dealer: ``add_campaign`` there). Refused with the reason when the target is empty or
+    invalid or reaches no vehicle."""
+    if scope not in CampaignScope.values:
+        _refuse(_("Choose national or local."), code="invalid", field_name="scope")
+    if scope == CampaignScope.NATIONAL:
+        dealer = None
+    elif dealer is None:
+        _refuse(_("A local campaign belongs to a dealer."), code="invalid", field_name="dealer")
+    _check_permission(actor, "reminders.add_campaign", dealer=dealer)
+    code, name = (code or "").strip().upper(), (name or "").strip()
+    if not code or not name:
+        _refuse(_("Give the campaign a code and a name."), code="invalid", field_name="name")
+    vehicle_models, regions, years = checked_target(
+        dealer=dealer,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        vehicle_models=vehicle_models,
+        model_years=model_years,
+        regions=regions,
+        last_visit_before=last_visit_before,
+    )
     campaign = Campaign(
         code=code,
         name=name,

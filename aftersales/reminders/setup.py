@@ -19,7 +19,7 @@ from aftersales.core.access import allowed_at
 from aftersales.core.audit import audit_create, audit_delete, audit_event, audit_update, snapshot
 from aftersales.core.errors import PermissionDenied, ValidationFailed
 from aftersales.core.models import AuditAction
-from aftersales.reminders.campaigns import _clean_years, campaign_target_vehicles
+from aftersales.reminders.campaigns import checked_target
 from aftersales.reminders.choices import VehicleClass
 from aftersales.reminders.models import Campaign, InspectionStep, ReminderSettings
 
@@ -177,39 +177,15 @@ def campaign_update(
     name = (name or "").strip()
     if not name:
         _refuse("name", _("Give the campaign a code and a name."))
-    if not starts_on or not ends_on or ends_on < starts_on:
-        _refuse("ends_on", _("The campaign must end on or after its first day."))
-    vehicle_models, regions = list(vehicle_models or ()), list(regions or ())
-    years = _clean_years(model_years)
-    if not (vehicle_models or years or regions or last_visit_before):
-        _refuse(
-            "target",
-            _(
-                "A campaign needs a target: choose models, model years, regions or a last "
-                "visit date."
-            ),
-            code="empty_target",
-        )
-    if last_visit_before and last_visit_before > ends_on:
-        _refuse(
-            "last_visit_before",
-            _("The last-visit date must not be after the campaign's end."),
-            code="invalid_target",
-        )
-    if row.dealer is not None and any(r.pk != row.dealer.region_id for r in regions):
-        _refuse(
-            "regions",
-            _("A local campaign can only target the dealer's own region."),
-            code="invalid_target",
-        )
-    target = {
-        "vehicle_models": vehicle_models,
-        "model_years": years,
-        "regions": regions,
-        "last_visit_before": last_visit_before,
-    }
-    if not campaign_target_vehicles(target, dealer=row.dealer).exists():
-        _refuse("target", _("The target matches no vehicle."), code="empty_target")
+    vehicle_models, regions, years = checked_target(
+        dealer=row.dealer,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        vehicle_models=vehicle_models,
+        model_years=model_years,
+        regions=regions,
+        last_visit_before=last_visit_before,
+    )
     before = snapshot(row)
     links_before = {
         "vehicle_models": _ids(row.vehicle_models.all()),
