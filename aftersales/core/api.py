@@ -10,7 +10,7 @@ from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from aftersales.core.errors import ServiceError
+from aftersales.core.errors import ServiceError, ValidationFailed
 
 _NON_FIELD_KEYS = ("non_field_errors", "__all__")  # DRF's and Django's names
 
@@ -25,6 +25,15 @@ def _body(code, message, fields=None):
         if general:
             message = general[0]
     return {"code": code, "message": str(message), "fields": fields}
+
+
+def validated(serializer_class, data, *, partial: bool = False):
+    """The request body checked by ``serializer_class``: its validated data, or
+    ``ValidationFailed`` with the messages per field (the API's 400 body)."""
+    payload = serializer_class(data=data, partial=partial)
+    if not payload.is_valid():
+        raise ValidationFailed(fields={k: [str(m) for m in v] for k, v in payload.errors.items()})
+    return payload.validated_data
 
 
 def service_error_response(exc: ServiceError):

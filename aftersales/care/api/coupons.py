@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from aftersales.care import redeem, services
 from aftersales.care.choices import CouponReason, CouponState
 from aftersales.care.models import Coupon
-from aftersales.core.api import ERROR, IDEMPOTENCY
+from aftersales.core.api import ERROR, IDEMPOTENCY, validated
 from aftersales.core.drf import ScopedByActionMixin
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.core.idempotency import once, request_key
@@ -105,10 +105,7 @@ class CareCouponCheckSerializer(serializers.Serializer):
 
 
 def _valid(serializer_class, request, data=None):
-    payload = serializer_class(data=request.data if data is None else data)
-    if not payload.is_valid():
-        raise ValidationFailed(fields={k: [str(m) for m in v] for k, v in payload.errors.items()})
-    return payload.validated_data
+    return validated(serializer_class, request.data if data is None else data)
 
 
 def _visible(model, request, pk):

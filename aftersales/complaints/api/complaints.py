@@ -31,7 +31,7 @@ from aftersales.complaints.models import (
     GoodwillLevel,
     LegalCase,
 )
-from aftersales.core.api import ERROR, IDEMPOTENCY
+from aftersales.core.api import ERROR, IDEMPOTENCY, validated
 from aftersales.core.drf import ScopedByActionMixin
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.core.idempotency import once, request_key
@@ -299,10 +299,7 @@ class ComplaintFollowUpRecordSerializer(serializers.Serializer):
 
 
 def _valid(serializer_class, request):
-    payload = serializer_class(data=request.data)
-    if not payload.is_valid():
-        raise ValidationFailed(fields={k: [str(m) for m in v] for k, v in payload.errors.items()})
-    return payload.validated_data
+    return validated(serializer_class, request.data)
 
 
 def _visible(model, request, pk, verb="view"):

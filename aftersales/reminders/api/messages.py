@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from aftersales.core.api import ERROR, IDEMPOTENCY
+from aftersales.core.api import ERROR, IDEMPOTENCY, validated
 from aftersales.core.contact import (
     TEMPLATE_FIELDS,
     events,
@@ -89,10 +89,8 @@ class ChannelsReminderMessageSerializer(serializers.ModelSerializer):
 
 
 def _valid(request, *, partial=False):
-    payload = ChannelsMessageTemplateSerializer(data=request.data, partial=partial)
-    if not payload.is_valid():
-        raise ValidationFailed(fields={k: [str(m) for m in v] for k, v in payload.errors.items()})
-    return {k: v for k, v in payload.validated_data.items() if k in TEMPLATE_FIELDS}
+    data = validated(ChannelsMessageTemplateSerializer, request.data, partial=partial)
+    return {k: v for k, v in data.items() if k in TEMPLATE_FIELDS}
 
 
 class MessageTemplateViewSet(

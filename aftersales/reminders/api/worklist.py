@@ -14,7 +14,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aftersales.core.api import ERROR, IDEMPOTENCY
+from aftersales.core.api import ERROR, IDEMPOTENCY, validated
 from aftersales.core.drf import ScopedByActionMixin
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.core.idempotency import once, request_key
@@ -112,10 +112,7 @@ class ReminderSheetSerializer(serializers.Serializer):
 
 
 def _valid(serializer_class, request):
-    payload = serializer_class(data=request.data)
-    if not payload.is_valid():
-        raise ValidationFailed(fields={k: [str(m) for m in v] for k, v in payload.errors.items()})
-    return payload.validated_data
+    return validated(serializer_class, request.data)
 
 
 def _date(params, name):
