@@ -184,7 +184,10 @@ def render(text: str, params: dict) -> str:
         out.append(literal)
         if field:
             value = params.get(field, "")
-            out.append(format(value, spec) if spec else str(value))
+            try:
+                out.append(format(value, spec) if spec else str(value))
+            except (TypeError, ValueError):  # a format spec that does not fit the value
+                out.append(str(value))
     return "".join(out)
 
 

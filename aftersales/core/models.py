@@ -159,6 +159,9 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), db_index=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # the provider's id of the message once accepted (WeChat's msgid, the SMS provider's
+    # id): a delivery report names it
+    provider_id = models.CharField(_("provider's message id"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
@@ -169,7 +172,14 @@ class OutboxMessage(models.Model):
         verbose_name = _("outgoing message")
         verbose_name_plural = _("outgoing messages")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(
+                fields=["channel", "provider_id"],
+                condition=~models.Q(provider_id=""),
+                name="core_outbox_provider_id",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.channel} → {self.recipient}: {self.subject or self.body[:40]}"

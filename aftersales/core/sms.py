@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from aftersales.core.models import OutboxMessage
 from aftersales.core.outbox import channel, outbox_enqueue
 
 log = logging.getLogger(__name__)
@@ -270,4 +271,5 @@ def _send_sms(message):
         code=message.payload.get("template_code", ""),
     )
     provider_id = get_backend().send(sms)
+    OutboxMessage.objects.filter(pk=message.pk).update(provider_id=str(provider_id or "")[:64])
     log.info("SMS outbox message %s delivered (provider id %s)", message.pk, provider_id)

@@ -278,7 +278,9 @@ def _send_wechat(message):
         url=payload.get("url", ""),
     )
     # WeChat's msgid ties the later delivery report (TEMPLATESENDJOBFINISH) to this row
-    OutboxMessage.objects.filter(pk=message.pk).update(payload={**payload, "msgid": msgid})
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        payload={**payload, "msgid": msgid}, provider_id=str(msgid)[:64]
+    )
     log.info("WeChat outbox message %s accepted (msgid %s)", message.pk, msgid)
 
 
@@ -326,7 +328,7 @@ def delivery_event(xml: bytes) -> OutboxMessage | None:
     if not msgid:
         return None
     message = (
-        OutboxMessage.objects.filter(channel="wechat", payload__msgid=msgid).order_by("-id").first()
+        OutboxMessage.objects.filter(channel="wechat", provider_id=msgid).order_by("-id").first()
     )
     if message is None:
         return None

@@ -269,6 +269,7 @@ def test_the_delivery_push_records_the_status(fake_wechat):  # noqa: F811
     message = wechat_enqueue(openid=OPENID, template_id="TPL-REMINDER", data=DATA, text="t")
     outbox_drain()
     message.refresh_from_db()
+    assert message.provider_id == str(message.payload["msgid"])  # the push is found by it
 
     # When WeChat pushes its delivery report, signed with our token
     query, xml = fake_wechat.delivery_push(
