@@ -161,7 +161,10 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     # the provider's id of the message once accepted (WeChat's msgid, the SMS provider's
     # id): a delivery report names it
-    provider_id = models.CharField(_("provider's message id"), max_length=64, blank=True)
+    # (a database default too: set-based writers insert rows without naming it)
+    provider_id = models.CharField(
+        _("provider's message id"), max_length=64, blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
