@@ -16,7 +16,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView
@@ -37,7 +36,7 @@ from aftersales.complaints.models import Complaint, ComplaintSettings, GoodwillL
 from aftersales.core.access import user_has_perm, user_scope
 from aftersales.core.errors import ServiceError
 from aftersales.core.idempotency import once, request_key
-from aftersales.core.pages import PermissionPage
+from aftersales.core.pages import PermissionPage, put_errors, safe_next
 
 VIEW = "complaints.view_complaint"
 PER_PAGE = 25
@@ -52,29 +51,6 @@ def error_text(exc: ServiceError) -> str:
     if details and text not in details and text != str(exc.default_message):
         return f"{text} ({'; '.join(details)})"
     return "; ".join(details) if details and text == str(exc.default_message) else text
-
-
-def put_errors(form, exc: ServiceError):
-    """A service's refusal on the form: each field's message on its field (when the form
-    has it, else above the form), and the general message above the form unless it only
-    says "some fields are not valid"."""
-    placed = set()
-    for name, errors in (exc.fields or {}).items():
-        for error in errors:
-            form.add_error(name if name in form.fields else None, str(error))
-            placed.add(str(error))
-    message = str(exc.message)
-    if message not in placed and not (placed and message == str(exc.default_message)):
-        form.add_error(None, message)
-
-
-def _safe_next(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return ""
 
 
 def _complaint(request, pk) -> Complaint:
@@ -323,8 +299,8 @@ class ReceiveView(TabsMixin, PermissionPage, View):
             request,
             _("Complaint %(number)s received.") % {"number": complaint.number},
         )
-        if _safe_next(request):
-            return redirect(_safe_next(request))
+        if safe_next(request):
+            return redirect(safe_next(request))
         return redirect("complaint-detail", pk=complaint.pk)
 
 
@@ -1030,7 +1006,7 @@ class ComplaintActionView(PermissionPage, View):
         if not gate(request.user, complaint):
             raise PermissionDenied
         form = build(request, request.POST)
-        back = _safe_next(request)
+        back = safe_next(request)
         if form.is_valid():
             try:
                 text = run(request, complaint, {**form.cleaned_data, "_form": form})

@@ -3,9 +3,11 @@ scoped with ``restrict`` (another dealer's id is a 404)."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, ListView
 
 from aftersales.core.access import permission_name, user_has_perm
+from aftersales.core.errors import ServiceError
 
 
 class RestrictedPageMixin(LoginRequiredMixin):
@@ -48,3 +50,27 @@ class PermissionPage(LoginRequiredMixin):
 
     def get_permission(self) -> str:
         return self.permission
+
+
+def put_errors(form, exc: ServiceError):
+    """A service's refusal on the form: each field's message on its field (when the form
+    has it, else above the form), and the general message above the form unless it only
+    says "some fields are not valid"."""
+    placed = set()
+    for name, errors in (exc.fields or {}).items():
+        for error in errors:
+            form.add_error(name if name in form.fields else None, str(error))
+            placed.add(str(error))
+    message = str(exc.message)
+    if message not in placed and not (placed and message == str(exc.default_message)):
+        form.add_error(None, message)
+
+
+def safe_next(request) -> str:
+    """The ``next`` address of the request when it stays on this site, else ""."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""

@@ -18,7 +18,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView
@@ -26,7 +25,7 @@ from django.views.generic import ListView
 from aftersales.core.access import allowed_at, user_has_perm, user_scope
 from aftersales.core.errors import ServiceError
 from aftersales.core.idempotency import clean_key, once
-from aftersales.core.pages import PermissionPage
+from aftersales.core.pages import PermissionPage, put_errors, safe_next
 from aftersales.reminders import campaigns as campaign_services
 from aftersales.reminders import forms as f
 from aftersales.reminders import services, setup
@@ -51,29 +50,6 @@ RELATED = ("vehicle", "customer", "dealer", "assigned_to", "booking", "campaign"
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def put_errors(form, exc: ServiceError):
-    """A service's refusal on the form: each field's message on its field (when the form
-    has it, else above the form), and the general message above the form unless it only
-    says "some fields are not valid"."""
-    placed = set()
-    for name, errors in (exc.fields or {}).items():
-        for error in errors:
-            form.add_error(name if name in form.fields else None, str(error))
-            placed.add(str(error))
-    message = str(exc.message)
-    if message not in placed and not (placed and message == str(exc.default_message)):
-        form.add_error(None, message)
-
-
-def _safe_next(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return ""
 
 
 def _dealers_in(user, permission):
@@ -311,7 +287,7 @@ class AssignView(PermissionPage, View):
     def post(self, request):
         from aftersales.org.models import User
 
-        back = _safe_next(request) or reverse("reminder-worklist")
+        back = safe_next(request) or reverse("reminder-worklist")
         ids = sorted({int(v) for v in request.POST.getlist("ids") if str(v).isdigit()})
         if not ids:
             messages.error(request, _("Tick at least one reminder."))
@@ -466,7 +442,7 @@ def _call_page(request, reminder, *, call_form=None, book_form=None, book_error=
         "book_error": book_error,
         "message_rows": _message_rows(reminder) if _may_see_messages(user) else [],
         "notes": [line for line in (reminder.note or "").splitlines() if line.strip()],
-        "next": _safe_next(request),
+        "next": safe_next(request),
         "max_attempts": services.MAX_ATTEMPTS,
         **state,
         **_customer_context(user, reminder),
@@ -516,7 +492,7 @@ class CallRecordView(PermissionPage, View):
             request,
             _("Call recorded: %(outcome)s.") % {"outcome": result.get_status_display()},
         )
-        return redirect(_safe_next(request) or reverse("reminder-call", args=[reminder.pk]))
+        return redirect(safe_next(request) or reverse("reminder-call", args=[reminder.pk]))
 
 
 class CallBookView(PermissionPage, View):
@@ -575,7 +551,7 @@ class CallBookView(PermissionPage, View):
                 "when": timezone.localtime(booking.starts_at).strftime("%Y-%m-%d %H:%M"),
             },
         )
-        return redirect(_safe_next(request) or reverse("reminder-call", args=[reminder.pk]))
+        return redirect(safe_next(request) or reverse("reminder-call", args=[reminder.pk]))
 
 
 class CallSlotsView(PermissionPage, View):
