@@ -56,6 +56,10 @@ def _demo_pii_key():
 # Idempotency keys of write requests are remembered this many days (core/idempotency.py).
 IDEMPOTENCY_DAYS = int(os.environ.get("IDEMPOTENCY_DAYS", "7"))
 
+# An API token's user and roles are kept this many seconds in each server process
+# (org/authentication.py); a change reaches the other processes at most this late.
+AUTH_CACHE_SECONDS = float(os.environ.get("AUTH_CACHE_SECONDS", "5"))
+
 # Uploaded import files and their error reports are deleted this many days after the
 # import finished (aftersales/crm/imports.py purge_old_import_files, a nightly job).
 CRM_IMPORT_FILE_DAYS = int(os.environ.get("CRM_IMPORT_FILE_DAYS", "30"))
@@ -142,7 +146,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite has no SELECT ... FOR UPDATE: IMMEDIATE transactions take the write lock at
-    # BEGIN, so writers queue instead of failing with "database is locked" mid-transaction.
+    # BEGIN, so writers queue instead of failing with "database is locked" mid-transaction;
+    # the project's backend lets them queue without SQLite's long sleeps (core/sqlite).
+    DATABASES["default"]["ENGINE"] = "aftersales.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
@@ -299,7 +305,7 @@ if WECHAT_BACKEND == "official" and not (WECHAT_APPID and WECHAT_SECRET):
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first so an anonymous API call answers 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "aftersales.org.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["aftersales.core.drf.HasModelPermission"],

@@ -13,3 +13,7 @@ class OrgConfig(AppConfig):
         from aftersales.org.admin import admin_site_has_permission
 
         admin.site.has_permission = admin_site_has_permission
+
+        from aftersales.org.authentication import connect_signals
+
+        connect_signals()

@@ -203,6 +203,13 @@ class EstimateViewSet(ScopedByActionMixin, viewsets.GenericViewSet):
     serializer_class = LineSerializer
     action_verbs = {"sign": "authorize"}
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.request.method == "POST":
+            # a step: the scope check; the service reads the order again under its lock
+            return queryset.only("id", "dealer_id")
+        return queryset
+
     @extend_schema(operation_id="workorders_estimate_order_lines", methods=["GET"])
     @extend_schema(operation_id="workorders_estimate_order_lines_add", methods=["POST"])
     @action(detail=True, methods=["get", "post"])

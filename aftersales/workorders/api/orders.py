@@ -208,7 +208,8 @@ class RepairOrderViewSet(
     def get_queryset(self):
         queryset = super().get_queryset()
         if self.action not in ("list", "retrieve"):
-            return queryset  # a step, the timeline: the order's own row is enough
+            # a step or the timeline: the scope check; the service reads the row again
+            return queryset.only("id", "dealer_id")
         queryset = queryset.select_related(
             "dealer", "vehicle__variant__vehicle_model", "customer", "service_advisor"
         )

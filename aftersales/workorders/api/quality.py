@@ -213,7 +213,8 @@ class QualityViewSet(ScopedByActionMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         queryset = super().get_queryset()
         if self.action != "retrieve":
-            return queryset  # a step: the service reads the order again under its lock
+            # a step: the scope check; the service reads the order again under its lock
+            return queryset.only("id", "dealer_id")
         return queryset.prefetch_related("checks__checked_by")
 
     def _state(self, order):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from aftersales.core.access import user_has_perm
@@ -229,9 +230,13 @@ class JobViewSet(_PermissionByAction, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return RepairOrderLine.objects.none()
-        return RepairOrderLine.objects.filter(
+        lines = RepairOrderLine.objects.filter(
             repair_order__in=_orders(self.request), kind=LineKind.LABOUR
-        ).select_related("repair_order", "repair_order__vehicle", "bay")
+        )
+        if self.action in ("clock_on", "clock_off"):
+            # the scope check; the service reads the line again under the order's lock
+            return lines.only("id", "repair_order_id")
+        return lines.select_related("repair_order", "repair_order__vehicle", "bay")
 
     @extend_schema(summary="My jobs (assigned, not done) and my running clock")
     def list(self, request):
@@ -395,8 +400,12 @@ class WorkshopViewSet(_PermissionByAction, viewsets.GenericViewSet):
             }
         )
 
+    def _step_order(self):
+        """The order of a step, scope-checked: the service reads it again under its lock."""
+        return get_object_or_404(self.get_queryset().only("id", "dealer_id"), pk=self.kwargs["pk"])
+
     def _step(self, request, service):
-        order = self.get_object()
+        order = self._step_order()
         data = StepSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = service(
@@ -416,7 +425,7 @@ class WorkshopViewSet(_PermissionByAction, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
     def dispatch_jobs(self, request, pk=None):
-        order = self.get_object()
+        order = self._step_order()
         data = DispatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = workshop.repair_order_dispatch(
