@@ -116,14 +116,18 @@ def _get(model, pk, field):
         raise ValidationFailed(_("Not found."), fields={field: [_("Not found.")]}) from None
 
 
-def _part(value):
+def _part(value, known=None):
+    """The part by id, number or barcode; ``known``: parts already read, by id."""
     from aftersales.parts.lookup import find_part
     from aftersales.parts.models import Part
 
     found = None
     if str(value or "").isdigit():
-        # the category is read by the warranty determination (high-voltage parts)
-        found = Part.objects.select_related("category").filter(pk=int(value)).first()
+        if known is not None:
+            found = known.get(int(value))
+        else:
+            # the category is read by the warranty determination (high-voltage parts)
+            found = Part.objects.select_related("category").filter(pk=int(value)).first()
     found = found or find_part(str(value or ""))
     if found is None:
         message = _("No part with this number or barcode.")
@@ -131,37 +135,63 @@ def _part(value):
     return found
 
 
-def line_item(data) -> dict:
-    """One line of a batch from request data, with its operation or part looked up."""
+def _ids(entries, kind, field):
+    return {
+        int(e[field])
+        for e in entries
+        if isinstance(e, dict) and e.get("kind") == kind and str(e.get(field) or "").isdigit()
+    }
+
+
+def line_item(data, operations=None, parts=None) -> dict:
+    """One line of a batch from request data, with its operation or part looked up
+    (in ``operations`` and ``parts`` by id when the batch read them at once)."""
     kind = data.get("kind")
     item = {
         k: data.get(k) for k in ("kind", "pay_type", "hours", "description", "quantity", "amount")
     }
     if kind == "labour":
-        item["operation"] = _get(LabourOperation, data.get("operation"), "operation")
+        pk = data.get("operation")
+        found = operations.get(int(pk)) if operations and str(pk or "").isdigit() else None
+        item["operation"] = found or _get(LabourOperation, pk, "operation")
     elif kind == "part":
-        item["part"] = _part(data.get("part"))
+        item["part"] = _part(data.get("part"), parts)
     return item
 
 
-def add_lines(actor, order, data):
-    """``{"version", "lines": [...]}``: several lines at once, all or none."""
+def line_items(data) -> list[dict]:
+    """The lines of a batch (``{"lines": [...]}``) checked and looked up: operations and
+    parts are read in one query each."""
+    from aftersales.parts.models import Part
+
     raw = data.get("lines")
     if not isinstance(raw, list):
         message = _("Send a list of lines.")
         raise ValidationFailed(message, fields={"lines": [message]})
+    operations = LabourOperation.objects.in_bulk(_ids(raw, "labour", "operation"))
+    # the category is read by the warranty determination (high-voltage parts)
+    parts = Part.objects.select_related("category").in_bulk(_ids(raw, "part", "part"))
     items = []
     for n, entry in enumerate(raw):
         if not isinstance(entry, dict):
             message = _("Send a list of lines.")
             raise ValidationFailed(message, fields={f"lines.{n}": [message]})
         try:
-            items.append(line_item(entry))
+            items.append(line_item(entry, operations, parts))
         except ValidationFailed as error:
             error.fields = {f"lines.{n}.{k}": v for k, v in error.fields.items()}
             raise
+    return items
+
+
+def add_lines(actor, order, data, items=None):
+    """``{"version", "lines": [...]}``: several lines at once, all or none (``items``: the
+    lines already checked by ``line_items``)."""
     return estimate.estimate_add_lines(
-        actor=actor, repair_order=order, version=data.get("version"), lines=items
+        actor=actor,
+        repair_order=order,
+        version=data.get("version"),
+        lines=line_items(data) if items is None else items,
     )
 
 
@@ -219,11 +249,12 @@ class EstimateViewSet(ScopedByActionMixin, viewsets.GenericViewSet):
             return Response(LineSerializer(_lines(order), many=True).data)
         _version(request)
         if "lines" in request.data:  # a batch: answered with every line of the order
+            items = line_items(request.data)  # looked up before the transaction begins
             first, _acted = once(
                 user=request.user,
                 scope=f"ro-estimate-lines:{order.pk}",
                 key=request_key(request),
-                action=lambda: add_lines(request.user, order, request.data)[0],
+                action=lambda: add_lines(request.user, order, request.data, items)[0],
                 model=RepairOrderLine,
             )
             order.refresh_from_db(fields=["version"])
