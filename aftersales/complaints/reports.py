@@ -76,7 +76,8 @@ from aftersales.complaints.models import (
     Escalation,
     default_weights,
 )
-from aftersales.core.access import user_scope
+from aftersales.core import reporting
+from aftersales.core.reporting import query_int
 
 EXPORT = "complaints.export_complaint"
 BASES = ("received", "filed")
@@ -140,10 +141,6 @@ def _date(raw) -> datetime.date | None:
         return None
 
 
-def _int(raw) -> int | None:
-    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
-
-
 def filters_from_query(params, *, today=None) -> ReportFilters:
     """Filters from query parameters (``date_from``, ``date_to``, ``basis``, ``region``,
     ``dealer``, ``channel``, ``category``, ``grade``). Values that mean nothing are
@@ -158,8 +155,8 @@ def filters_from_query(params, *, today=None) -> ReportFilters:
         date_from=date_from,
         date_to=date_to,
         basis=basis if basis in BASES else "received",
-        region_id=_int(params.get("region")),
-        dealer_id=_int(params.get("dealer")),
+        region_id=query_int(params.get("region")),
+        dealer_id=query_int(params.get("dealer")),
         channel=params.get("channel") if params.get("channel") in Channel.values else "",
         category=params.get("category") if params.get("category") in Category.values else "",
         grade=params.get("grade") if params.get("grade") in Grade.values else "",
@@ -168,26 +165,16 @@ def filters_from_query(params, *, today=None) -> ReportFilters:
 
 def visible_dealers(user):
     """The dealers whose complaints ``user`` may report on (their region's or all)."""
-    from aftersales.org.models import Dealer
-
-    scope = user_scope(user, EXPORT)
-    rows = Dealer.objects.select_related("region").order_by("code")
-    # dealers only: ``Scope.region_ids`` of a dealer employee also holds their region
-    return rows if scope.everything else rows.filter(pk__in=scope.dealer_ids)
+    return reporting.dealers_for(user, EXPORT)
 
 
 def visible_regions(user):
-    from aftersales.org.models import Region
-
-    return Region.objects.filter(dealers__in=visible_dealers(user)).distinct().order_by("code")
+    return reporting.regions_for(user, EXPORT)
 
 
 def out_of_scope(user, filters: ReportFilters) -> bool:
     """Does the filter name a dealer or region the user may not report on?"""
-    dealers = visible_dealers(user)
-    if filters.dealer_id and not dealers.filter(pk=filters.dealer_id).exists():
-        return True
-    return bool(filters.region_id and not dealers.filter(region_id=filters.region_id).exists())
+    return reporting.out_of_scope(user, EXPORT, filters)
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:

@@ -49,7 +49,9 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from aftersales.core import reporting
 from aftersales.core.access import user_scope
+from aftersales.core.reporting import query_int
 from aftersales.reminders.choices import ReminderKind, ReminderStatus
 from aftersales.reminders.models import Reminder
 from aftersales.reminders.models_statistics import ReminderStatistic
@@ -147,10 +149,6 @@ def _month(raw) -> datetime.date | None:
         return None
 
 
-def _int(raw) -> int | None:
-    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
-
-
 def filters_from_query(params, *, today=None) -> StatsFilters:
     """Filters from query parameters (``month_from``/``month_to`` as YYYY-MM, ``region``,
     ``dealer``, ``kind``). Values that mean nothing are ignored; a missing end of the
@@ -169,8 +167,8 @@ def filters_from_query(params, *, today=None) -> StatsFilters:
     return StatsFilters(
         month_from=month_from,
         month_to=month_to,
-        region_id=_int(params.get("region")),
-        dealer_id=_int(params.get("dealer")),
+        region_id=query_int(params.get("region")),
+        dealer_id=query_int(params.get("dealer")),
         kind=kind if kind in ReminderKind.values else "",
     )
 
@@ -178,26 +176,16 @@ def filters_from_query(params, *, today=None) -> StatsFilters:
 def visible_dealers(user):
     """The dealers whose reminders ``user`` may report on (their own, their region's or
     all)."""
-    from aftersales.org.models import Dealer
-
-    scope = user_scope(user, EXPORT)
-    rows = Dealer.objects.select_related("region").order_by("code")
-    # dealers only: ``Scope.region_ids`` of a dealer employee also holds their region
-    return rows if scope.everything else rows.filter(pk__in=scope.dealer_ids)
+    return reporting.dealers_for(user, EXPORT)
 
 
 def visible_regions(user):
-    from aftersales.org.models import Region
-
-    return Region.objects.filter(dealers__in=visible_dealers(user)).distinct().order_by("code")
+    return reporting.regions_for(user, EXPORT)
 
 
 def out_of_scope(user, filters: StatsFilters) -> bool:
     """Does the filter name a dealer or region the user may not report on?"""
-    dealers = visible_dealers(user)
-    if filters.dealer_id and not dealers.filter(pk=filters.dealer_id).exists():
-        return True
-    return bool(filters.region_id and not dealers.filter(region_id=filters.region_id).exists())
+    return reporting.out_of_scope(user, EXPORT, filters)
 
 
 def _scoped(rows, user, filters: StatsFilters, *, dealer_field="dealer_id"):

@@ -4,15 +4,15 @@ takes the same filters; a dealer or region outside the user's scope answers 404.
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from aftersales.complaints import reports
 from aftersales.complaints.choices import Category, Channel, Grade
 from aftersales.complaints.models import Complaint
-from aftersales.core.drf import ActionPermission, Pagination
-from aftersales.core.errors import NotFound
+from aftersales.core.drf import Pagination
+from aftersales.core.reporting import ReportViewSet
 
 DAYS = {"max_digits": 9, "decimal_places": 2, "coerce_to_string": True}
 RATE = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": True}
@@ -245,25 +245,13 @@ class AssessmentSerializer(serializers.Serializer):
     results = AssessmentRowSerializer(many=True)
 
 
-class ComplaintReportViewSet(viewsets.GenericViewSet):
+class ComplaintReportViewSet(ReportViewSet):
     """The complaint reports of the user's scope."""
 
-    permission_classes = [ActionPermission]
+    reports = reports
     queryset = Complaint.objects.none()
     serializer_class = ReportFiltersSerializer
     pagination_class = Pagination
-    filter_backends = []
-
-    def required_permission(self) -> str:
-        return reports.EXPORT
-
-    def _filters(self, serializer_class=ReportFiltersSerializer):
-        params = serializer_class(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        filters = reports.filters_from_query(self.request.query_params)
-        if reports.out_of_scope(self.request.user, filters):
-            raise NotFound()
-        return filters, params.validated_data
 
     @extend_schema(
         summary="Complaint counts and time-limit figures",

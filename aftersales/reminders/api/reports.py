@@ -4,12 +4,12 @@ what they may export. Every action takes the same filters; a dealer or region ou
 user's scope answers 404."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aftersales.core.drf import ActionPermission, Pagination
-from aftersales.core.errors import NotFound
+from aftersales.core.drf import Pagination
+from aftersales.core.reporting import ReportViewSet
 from aftersales.reminders import reports
 from aftersales.reminders.choices import ReminderKind, ReminderStatus
 from aftersales.reminders.models import Reminder
@@ -156,25 +156,13 @@ class CappedPagination(Pagination):
         return response
 
 
-class ReminderStatisticsViewSet(viewsets.GenericViewSet):
+class ReminderStatisticsViewSet(ReportViewSet):
     """The reminder statistics of the user's scope."""
 
-    permission_classes = [ActionPermission]
+    reports = reports
     queryset = Reminder.objects.none()
     serializer_class = StatsFiltersSerializer
     pagination_class = CappedPagination
-    filter_backends = []
-
-    def required_permission(self) -> str:
-        return reports.EXPORT
-
-    def _filters(self, serializer_class=StatsFiltersSerializer):
-        params = serializer_class(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        filters = reports.filters_from_query(self.request.query_params)
-        if reports.out_of_scope(self.request.user, filters):
-            raise NotFound()
-        return filters, params.validated_data
 
     @extend_schema(
         summary="Reminder figures: totals, by region, month and kind",
