@@ -19,12 +19,12 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote
 
 import pytest
+
+from aftersales.testing.fake_http import FakeJsonServer
 
 ACCESS_KEY_ID = "LTAI-fake-key-id"
 ACCESS_KEY_SECRET = "fake-secret/with+odd=chars"
@@ -61,7 +61,7 @@ def expected_signature(method: str, params: dict, secret: str) -> str:
     return base64.b64encode(mac.digest()).decode("ascii")
 
 
-class FakeAliyunSms:
+class FakeAliyunSms(FakeJsonServer):
     """The server and what it saw. ``messages`` holds the accepted SendSms calls with
     ``TemplateParam`` decoded; ``rejected`` the refused ones as ``(Code, params)``."""
 
@@ -81,25 +81,11 @@ class FakeAliyunSms:
         self.rejected: list[tuple[str, dict]] = []
         self._errors: list[tuple[int, str, str]] = []
         self._nonces: set[str] = set()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__()
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        return super().url + "/"
 
     def answer_error(self, code: str, message: str = "", *, times: int = 1, status: int = 200):
         """Refuse the next ``times`` well-formed SendSms calls with ``code`` (business
@@ -179,33 +165,9 @@ class FakeAliyunSms:
         )
         return 200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": request_id}
 
-    def _handler(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self, method, params):
-                status, body = fake.check(method, params)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json;charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                self._answer("GET", dict(parse_qsl(urlsplit(self.path).query)))
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                form = self.rfile.read(length).decode("utf-8")
-                params = dict(parse_qsl(urlsplit(self.path).query))
-                params.update(parse_qsl(form))
-                self._answer("POST", params)
-
-            def log_message(self, format, *args):  # keep the test output clean
-                pass
-
-        return Handler
+    def answer(self, method, path, query, body):
+        # RPC style: the parameters in the query (GET) or the form body (POST)
+        return self.check(method, {**query, **dict(parse_qsl(body.decode("utf-8")))})
 
 
 @pytest.fixture

@@ -23,12 +23,11 @@ import hashlib
 import itertools
 import json
 import secrets
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
+from aftersales.testing.fake_http import FakeJsonServer
 
 APPID = "wx0123456789abcdef"
 SECRET = "fake-wechat-app-secret-32-chars!"
@@ -40,7 +39,7 @@ TEMPLATES = {
 }
 
 
-class FakeWechat:
+class FakeWechat(FakeJsonServer):
     """The server and what it saw: ``messages`` (accepted template messages),
     ``rejected`` ``(errcode, body)``, ``token_requests`` (how many tokens were issued)."""
 
@@ -58,25 +57,7 @@ class FakeWechat:
         self._codes: dict[str, str | None] = {}  # oauth code -> openid (None once used)
         self._errors: list[tuple[int, int, str]] = []
         self._msgids = itertools.count(2_000_000_001)
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        super().__init__()
 
     # ------------------------------------------------------------ test controls
 
@@ -221,38 +202,16 @@ class FakeWechat:
             "scope": "snsapi_base",
         }
 
-    def _handler(self):
-        fake = self
+    content_type = "application/json; encoding=utf-8"
 
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; encoding=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                parts = urlsplit(self.path)
-                query = dict(parse_qsl(parts.query))
-                if parts.path == "/cgi-bin/token":
-                    return self._answer(200, fake.token(query))
-                if parts.path == "/sns/oauth2/access_token":
-                    return self._answer(200, fake.oauth(query))
-                return self._answer(404, {"errcode": 404, "errmsg": "not found"})
-
-            def do_POST(self):
-                parts = urlsplit(self.path)
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if parts.path != "/cgi-bin/message/template/send":
-                    return self._answer(404, {"errcode": 404, "errmsg": "not found"})
-                self._answer(*fake.send(dict(parse_qsl(parts.query)), raw))
-
-            def log_message(self, format, *args):  # keep the test output clean
-                pass
-
-        return Handler
+    def answer(self, method, path, query, body):
+        if method == "GET" and path == "/cgi-bin/token":
+            return 200, self.token(query)
+        if method == "GET" and path == "/sns/oauth2/access_token":
+            return 200, self.oauth(query)
+        if method == "POST" and path == "/cgi-bin/message/template/send":
+            return self.send(query, body)
+        return 404, {"errcode": 404, "errmsg": "not found"}
 
 
 @pytest.fixture
