@@ -177,6 +177,21 @@ def _bump(invoice: Invoice, fields: list[str]) -> None:
     invoice.refresh_from_db(fields=["version"])
 
 
+MONEY_FIELDS = ["invoice_discount", "discount_amount", "net_amount", "tax_amount", "gross_amount"]
+
+
+def invoice_add_discount(invoice: Invoice, lines: list[InvoiceLine], amount, *, actor) -> None:
+    """A discount granted outside the cashier's limits (a coupon redeemed) added to a draft
+    invoice the caller holds locked (``locked_invoice``) with its ``lines``: spread over the
+    lines with their VAT, the totals re-derived, a new version, audited."""
+    before = snapshot(invoice)
+    invoice.invoice_discount = money(invoice.invoice_discount + amount)
+    _recalculate(invoice, lines)
+    _save_lines(lines)
+    _bump(invoice, MONEY_FIELDS)
+    audit_update(invoice, actor=actor, before=before)
+
+
 def _default_payer(order: RepairOrder, pay_type: str) -> dict:
     dealer = order.dealer
     if pay_type == PayType.WARRANTY:
@@ -428,13 +443,7 @@ def invoice_update(
     if money_changed:
         _recalculate(invoice, lines)
         _save_lines(lines)
-        changed += [
-            "invoice_discount",
-            "discount_amount",
-            "net_amount",
-            "tax_amount",
-            "gross_amount",
-        ]
+        changed += MONEY_FIELDS
     if changed:
         _bump(invoice, sorted(set(changed)))
         audit_update(invoice, actor=actor, before=before)

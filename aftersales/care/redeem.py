@@ -3,7 +3,7 @@
 Billing defines discounts; a coupon uses the two it offers, whichever fits the invoice:
 
 * a **draft** invoice: the coupon raises the invoice discount (``Invoice.invoice_discount``,
-  spread over the lines with their VAT split by billing's own ``_recalculate``), so the
+  spread over the lines with their VAT: billing's ``invoice_add_discount``), so the
   fapiao is issued for the discounted amount;
 * an **issued** invoice (never edited): the coupon is a credit note (红字发票) named after
   it, spread over the lines it applies to, which lowers what is due (billing's
@@ -37,6 +37,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from aftersales.billing.choices import InvoiceStatus
+from aftersales.billing.invoices import invoice_add_discount
 from aftersales.billing.money import ZERO, money, spread
 from aftersales.care.choices import CouponState
 from aftersales.care.models import Coupon
@@ -269,7 +270,7 @@ def coupon_redeem(*, actor, code, invoice, version=None) -> Coupon:
         raise state_refusal(coupon, code) or _refuse("coupon_redeemed", _("Already redeemed."))
     before = snapshot(coupon)
     if invoice.status == InvoiceStatus.DRAFT:
-        _discount_draft(invoice, lines, offer.discount, actor=actor)
+        invoice_add_discount(invoice, lines, offer.discount, actor=actor)
         note = None
     else:
         note = _credit_issued(invoice, lines, coupon, offer, actor=actor)
@@ -279,19 +280,6 @@ def coupon_redeem(*, actor, code, invoice, version=None) -> Coupon:
         coupon.save(update_fields=["credit_note"])
     audit_update(coupon, actor=actor, before=before)
     return coupon
-
-
-def _discount_draft(invoice, lines, discount: Decimal, *, actor) -> None:
-    from aftersales.billing.invoices import _bump, _recalculate, _save_lines
-
-    before = snapshot(invoice)
-    invoice.invoice_discount = money(invoice.invoice_discount + discount)
-    _recalculate(invoice, lines)
-    _save_lines(lines)
-    _bump(
-        invoice, ["invoice_discount", "discount_amount", "net_amount", "tax_amount", "gross_amount"]
-    )
-    audit_update(invoice, actor=actor, before=before)
 
 
 def _credit_issued(invoice, lines, coupon, offer: Quote, *, actor):
@@ -365,7 +353,7 @@ def coupon_release(*, actor, coupon) -> Coupon:
         invoice = locked_invoice(coupon.invoice_id)
         if invoice.status == InvoiceStatus.DRAFT:
             lines = list(invoice.lines.all())
-            _discount_draft(
+            invoice_add_discount(
                 invoice, lines, -min(coupon.discount or ZERO, invoice.invoice_discount), actor=actor
             )
         elif invoice.credited_amount < invoice.gross_amount:
