@@ -37,6 +37,7 @@ from aftersales.appointments.slots import DayGrid, find_slots, needs_for
 from aftersales.core.access import allowed_at, user_has_perm
 from aftersales.core.errors import ServiceError
 from aftersales.core.idempotency import clean_key
+from aftersales.core.pages import error_text
 from aftersales.workorders.choices import BayKind, FuelLevel
 from aftersales.workorders.views_reception import needs
 
@@ -45,15 +46,6 @@ VIEW, ADD = "appointments.view_booking", "appointments.add_booking"
 IN_WORKSHOP = HOLDING | {BookingStatus.CHECKED_IN}
 SLOT_DAYS = 7  # the booking form offers the chosen day and the six after it
 SLOTS_A_DAY = 8
-
-
-def error_text(exc: ServiceError) -> str:
-    """A service's refusal as one line: its message and the reasons of each field."""
-    text = str(exc.message)
-    details = [str(m) for msgs in (exc.fields or {}).values() for m in msgs]
-    if details and text not in details:
-        text = f"{text} ({'; '.join(details)})"
-    return text
 
 
 def _date(raw, default):

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 from aftersales.appointments import dayplan, selectors
 from aftersales.appointments.capacity import day_capacity
 from aftersales.appointments.models import DayPlan, PlannedJob
-from aftersales.appointments.views_bookings import _date, _dealer, error_text
+from aftersales.appointments.views_bookings import _date, _dealer
 from aftersales.core.access import allowed_at
 from aftersales.core.errors import ServiceError
+from aftersales.core.pages import error_text
 from aftersales.workorders.views_reception import needs
 
 VIEW, CHANGE = "appointments.view_dayplan", "appointments.change_dayplan"

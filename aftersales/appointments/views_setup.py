@@ -16,9 +16,10 @@ from django.utils.translation import pgettext_lazy
 
 from aftersales.appointments import setup
 from aftersales.appointments.models import Absence, Advisor, ClosedDay, ScheduleSettings, Technician
-from aftersales.appointments.views_bookings import _dealer, error_text
+from aftersales.appointments.views_bookings import _dealer
 from aftersales.core.access import allowed_at
 from aftersales.core.errors import ServiceError
+from aftersales.core.pages import error_text
 from aftersales.workorders.choices import BayKind, OperationCategory
 from aftersales.workorders.views_reception import needs
 

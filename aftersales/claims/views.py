@@ -33,18 +33,10 @@ from aftersales.claims.reports import bucket_labels, claims_workbook
 from aftersales.core.access import user_has_perm
 from aftersales.core.errors import ServiceError
 from aftersales.core.idempotency import once, request_key
-from aftersales.core.pages import PermissionPage
+from aftersales.core.pages import PermissionPage, flash_error
 
 S = ClaimStatus
 VIEW = "claims.view_warrantyclaim"
-
-
-def _error(request, exc: ServiceError):
-    text = str(exc.message)
-    details = [str(m) for msgs in (exc.fields or {}).values() for m in msgs]
-    if details and text not in details:
-        text = f"{text} ({'; '.join(details)})"
-    messages.error(request, text)
 
 
 def _claim(request, pk, action="view"):
@@ -227,7 +219,7 @@ class ClaimTransitionView(PermissionPage, View):
                 payment_reference=request.POST.get("payment_reference", ""),
             )
         except ServiceError as exc:
-            _error(request, exc)
+            flash_error(request, exc)
         except DjangoPermissionDenied:
             messages.error(request, _("You do not have permission to do this."))
         else:
@@ -256,7 +248,7 @@ class ClaimPhotoAddView(PermissionPage, View):
                 caption=request.POST.get("caption", ""),
             )
         except ServiceError as exc:
-            _error(request, exc)
+            flash_error(request, exc)
         else:
             messages.success(request, _("%(n)d photo(s) added.") % {"n": len(made)})
         return redirect("claim-detail", pk=claim.pk)
@@ -295,7 +287,7 @@ class ClaimLineReturnView(PermissionPage, View):
                 note=request.POST.get("note", ""),
             )
         except ServiceError as exc:
-            _error(request, exc)
+            flash_error(request, exc)
         return redirect("claim-detail", pk=claim.pk)
 
 
@@ -321,7 +313,7 @@ class ClaimCreateView(PermissionPage, View):
             if existing is not None and exc.code == "claim_exists":
                 messages.info(request, str(exc.message))
                 return redirect("claim-detail", pk=existing.pk)
-            _error(request, exc)
+            flash_error(request, exc)
             return redirect("repair-order-detail", pk=order.pk)
         messages.success(request, _("Claim %(number)s created.") % {"number": claim.number})
         return redirect("claim-detail", pk=claim.pk)

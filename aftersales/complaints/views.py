@@ -36,21 +36,13 @@ from aftersales.complaints.models import Complaint, ComplaintSettings, GoodwillL
 from aftersales.core.access import user_has_perm, user_scope
 from aftersales.core.errors import ServiceError
 from aftersales.core.idempotency import once, request_key
-from aftersales.core.pages import PermissionPage, put_errors, safe_next
+from aftersales.core.pages import PermissionPage, error_text, put_errors, safe_next
 
 VIEW = "complaints.view_complaint"
 PER_PAGE = 25
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def error_text(exc: ServiceError) -> str:
-    text = str(exc.message)
-    details = [str(m) for msgs in (exc.fields or {}).values() for m in msgs]
-    if details and text not in details and text != str(exc.default_message):
-        return f"{text} ({'; '.join(details)})"
-    return "; ".join(details) if details and text == str(exc.default_message) else text
 
 
 def _complaint(request, pk) -> Complaint:

@@ -1,6 +1,7 @@
 """Base classes for staff pages: login required, the model permission checked, rows
 scoped with ``restrict`` (another dealer's id is a 404)."""
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -64,6 +65,23 @@ def put_errors(form, exc: ServiceError):
     message = str(exc.message)
     if message not in placed and not (placed and message == str(exc.default_message)):
         form.add_error(None, message)
+
+
+def error_text(exc: ServiceError) -> str:
+    """A service's refusal as one line: its message and the reasons of its fields (only
+    the reasons when the message merely says "some fields are not valid")."""
+    text = str(exc.message)
+    details = [str(m) for msgs in (exc.fields or {}).values() for m in msgs]
+    if not details or text in details:
+        return text
+    if text == str(exc.default_message):
+        return "; ".join(details)
+    return f"{text} ({'; '.join(details)})"
+
+
+def flash_error(request, exc: ServiceError) -> None:
+    """A service's refusal as an error message on the next page."""
+    messages.error(request, error_text(exc))
 
 
 def safe_next(request) -> str:

@@ -20,22 +20,13 @@ from django.views.generic import ListView
 from aftersales.core.access import allowed_at, user_has_perm, user_scope
 from aftersales.core.errors import ServiceError, ValidationFailed
 from aftersales.core.idempotency import clean_key, once
-from aftersales.core.pages import PermissionPage
+from aftersales.core.pages import PermissionPage, flash_error
 from aftersales.parts import stocktake as stocktakes
 from aftersales.parts import transfers
 from aftersales.parts.api.counting import find_part
 from aftersales.parts.choices import StocktakeStatus, TransferStatus
 from aftersales.parts.forms_counting import StocktakeStartForm, TransferRequestForm
 from aftersales.parts.models import Bin, Stocktake, StocktakeLine, Transfer, Warehouse
-
-
-def _error(request, exc: ServiceError):
-    text = str(exc.message)
-    details = [str(m) for msgs in (exc.fields or {}).values() for m in msgs]
-    if details and text != details[0]:
-        text = f"{text} ({'; '.join(details)})"
-    messages.error(request, text)
-
 
 # ---------------------------------------------------------------- stocktakes
 
@@ -199,7 +190,7 @@ class StocktakeCountView(PermissionPage, View):
                     actor=request.user, stocktake=stocktake, bin=current, part=part, add=1
                 )
         except ServiceError as exc:
-            _error(request, exc)
+            flash_error(request, exc)
         else:
             messages.success(
                 request,
@@ -237,7 +228,7 @@ class StocktakeActionView(PermissionPage, View):
         try:
             stocktake = service(actor=request.user, stocktake=stocktake, **kwargs)
         except ServiceError as exc:
-            _error(request, exc)
+            flash_error(request, exc)
             if step == "submit":
                 return redirect("stocktake-count", pk=pk)
         else:
@@ -475,7 +466,7 @@ class TransferActionView(PermissionPage, View):
             else:
                 transfer = transfers.transfer_cancel(actor=request.user, transfer=transfer)
         except ServiceError as exc:
-            _error(request, exc)
+            flash_error(request, exc)
         else:
             messages.success(
                 request,
