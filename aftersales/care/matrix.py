@@ -70,6 +70,18 @@ def _settings(dealer):
     return GreetingSettings.objects.get_or_create(dealer=dealer)[0]
 
 
+def _blank_form(name, permission, *, make, post_permission=None):
+    """A page whose form shows nothing of a dealer's until it is posted: shown, and
+    posted empty (answered with the form's errors)."""
+    common = {"make": make, "detail": True, "url_kwargs": _NO_KWARGS, "scoped": False}
+    return (
+        Endpoint(name, "page", permission, **common),
+        Endpoint(
+            name, "page", post_permission or permission, method="post", data=lambda r: {}, **common
+        ),
+    )
+
+
 declare(
     # ---- API
     Endpoint("api:care-coupon-list", "api", VIEW, make=_coupon),
@@ -168,26 +180,9 @@ declare(
     ),
     # ---- pages
     Endpoint("care-coupon-list", "page", VIEW, make=_coupon),
-    Endpoint(
-        "care-coupon-new",
-        "page",
-        "care.add_coupon",
-        make=_coupon,
-        detail=True,
-        url_kwargs=_NO_KWARGS,
-        scoped=False,  # a blank form; the dealers offered are the user's own
-    ),
-    Endpoint(
-        "care-coupon-new",
-        "page",
-        "care.add_coupon",
-        make=_coupon,
-        detail=True,
-        url_kwargs=_NO_KWARGS,
-        method="post",
-        data=lambda c: {},
-        scoped=False,
-    ),
+    # blank forms: the dealers offered are the user's own, orders are looked up in the
+    # user's scope
+    *_blank_form("care-coupon-new", "care.add_coupon", make=_coupon),
     Endpoint(
         "care-coupon-void",
         "page",
@@ -198,65 +193,13 @@ declare(
         data=lambda c: {},
         ok_status=302,  # back to the list, the refusal (no reason given) shown
     ),
-    Endpoint(
-        "care-redeem",
-        "page",
-        REDEEM,
-        make=_coupon,
-        detail=True,
-        url_kwargs=_NO_KWARGS,
-        scoped=False,  # a blank form; orders are looked up in the user's scope
-    ),
-    Endpoint(
-        "care-redeem",
-        "page",
-        REDEEM,
-        make=_coupon,
-        detail=True,
-        url_kwargs=_NO_KWARGS,
-        method="post",
-        data=lambda c: {},
-        scoped=False,
-    ),
+    *_blank_form("care-redeem", REDEEM, make=_coupon),
     Endpoint("care-holiday-list", "page", "care.view_holidaygreeting", make=_holiday),
-    Endpoint(
-        "care-holiday-new",
-        "page",
-        "care.add_holidaygreeting",
-        make=_holiday,
-        detail=True,
-        url_kwargs=_NO_KWARGS,
-        scoped=False,
-    ),
-    Endpoint(
-        "care-holiday-new",
-        "page",
-        "care.add_holidaygreeting",
-        make=_holiday,
-        detail=True,
-        url_kwargs=_NO_KWARGS,
-        method="post",
-        data=lambda h: {},
-        scoped=False,
-    ),
-    Endpoint(
+    *_blank_form("care-holiday-new", "care.add_holidaygreeting", make=_holiday),
+    *_blank_form(
         "care-settings",
-        "page",
         "care.view_greetingsettings",
         make=_settings,
-        detail=True,
-        url_kwargs=_NO_KWARGS,
-        scoped=False,
-    ),
-    Endpoint(
-        "care-settings",
-        "page",
-        "care.change_greetingsettings",
-        make=_settings,
-        detail=True,
-        url_kwargs=_NO_KWARGS,
-        method="post",
-        data=lambda s: {},
-        scoped=False,
+        post_permission="care.change_greetingsettings",
     ),
 )

@@ -31,7 +31,7 @@ from aftersales.core.access import allowed_at
 from aftersales.core.api import ERROR, IDEMPOTENCY
 from aftersales.core.drf import ActionPermission, FilterBackend, ScopedByActionMixin
 from aftersales.core.errors import ValidationFailed
-from aftersales.core.idempotency import clean_key, once
+from aftersales.core.idempotency import once, request_key
 from aftersales.org.models import Dealer
 from aftersales.workorders import labour
 from aftersales.workorders.choices import BayKind, OperationCategory, PayType, WarrantyScope
@@ -47,13 +47,9 @@ from aftersales.workorders.models import (
 )
 
 
-def _key(request) -> str:
-    return clean_key(request.headers.get("Idempotency-Key"))
-
-
 def _created(request, scope, action, model, serializer_class):
     record, _acted = once(
-        user=request.user, scope=scope, key=_key(request), action=action, model=model
+        user=request.user, scope=scope, key=request_key(request), action=action, model=model
     )
     return Response(serializer_class(record).data, status=status.HTTP_201_CREATED)
 
@@ -513,7 +509,7 @@ class PackageViewSet(
         package, _acted = once(
             user=request.user,
             scope="workorders.package_create",
-            key=_key(request),
+            key=request_key(request),
             action=lambda: labour.package_create(actor=request.user, **body.validated_data),
             model=MaintenancePackage,
         )
