@@ -41,6 +41,7 @@ from aftersales.appointments.slots import (
     needs_for,
     steps_for,
 )
+from aftersales.core import versioning
 from aftersales.core.access import require_at
 from aftersales.core.audit import audit_create, audit_update, snapshot
 from aftersales.core.errors import Conflict, NotFound, ValidationFailed
@@ -58,8 +59,7 @@ class IllegalTransition(Conflict):
     code = "illegal_transition"
 
 
-class StaleVersion(Conflict):
-    code = "stale"
+StaleVersion = versioning.StaleVersion
 
 
 # ---------------------------------------------------------------- helpers
@@ -92,21 +92,18 @@ def lock_schedule(dealer) -> ScheduleSettings:
 
 
 def _locked(booking, version=None) -> Booking:
-    pk = getattr(booking, "pk", booking)
-    found = (
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("dealer", "vehicle", "customer")
-        .get(pk=pk)
-    )
-    if version is not None and int(version) != found.version:
-        raise StaleVersion(
+    return versioning.locked_row(
+        Booking.objects.select_related("dealer", "vehicle", "customer"),
+        booking,
+        version=version,
+        stale_message=lambda row: (
             _(
                 "Booking %(number)s was changed by someone else in the meantime. "
                 "Reload it and try again."
             )
-            % {"number": found.number}
-        )
-    return found
+            % {"number": row.number}
+        ),
+    )
 
 
 def _step(booking, to: str) -> None:

@@ -35,6 +35,7 @@ from aftersales.billing import setup
 from aftersales.billing.choices import BuyerType, InvoiceStatus
 from aftersales.billing.models import Invoice, InvoiceLine
 from aftersales.billing.money import ZERO, money, percent_of, spread, vat_split
+from aftersales.core import versioning
 from aftersales.core.access import allowed_at, require_at
 from aftersales.core.audit import audit_create, audit_delete, audit_update, snapshot
 from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -79,8 +80,7 @@ class InvoiceIssued(Conflict):
     code = "invoice_issued"
 
 
-class StaleInvoice(Conflict):
-    code = "stale"
+StaleInvoice = versioning.StaleVersion
 
 
 class NotBillable(Conflict):
@@ -103,13 +103,14 @@ def _dealer_of(obj):
 def locked_invoice(invoice, *, version=None) -> Invoice:
     """The invoice re-read under a row lock; with ``version``, refused (409 ``stale``)
     when someone saved it since."""
-    pk = getattr(invoice, "pk", invoice)
-    row = Invoice.objects.select_for_update(of=("self",)).get(pk=pk)
-    if version not in (None, "") and int(version) != row.version:
-        raise StaleInvoice(
-            _("This invoice was changed by someone else in the meantime. Reload it and try again.")
-        )
-    return row
+    return versioning.locked_row(
+        Invoice.objects,
+        invoice,
+        version=version,
+        stale_message=lambda row: _(
+            "This invoice was changed by someone else in the meantime. Reload it and try again."
+        ),
+    )
 
 
 def require_draft(invoice: Invoice) -> None:

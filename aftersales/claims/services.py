@@ -42,6 +42,7 @@ from aftersales.claims.models import (
     SymptomCode,
     WarrantyClaim,
 )
+from aftersales.core import versioning
 from aftersales.core.access import allowed_at
 from aftersales.core.audit import audit_create, audit_event, audit_update, snapshot
 from aftersales.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -64,8 +65,7 @@ class IllegalTransition(Conflict):
     code = "illegal_transition"
 
 
-class StaleVersion(Conflict):
-    code = "stale"
+StaleVersion = versioning.StaleVersion
 
 
 class MissingFields(Conflict):
@@ -120,22 +120,18 @@ def record_event(
 def locked(claim, *, version=None) -> WarrantyClaim:
     """The claim re-read under a row lock; with ``version`` (what the client last saw) a
     change saved by someone else in the meantime is refused with ``stale`` (409)."""
-    pk = getattr(claim, "pk", claim)
-    row = WarrantyClaim.objects.select_for_update(of=("self",)).get(pk=pk)
-    if version is not None and str(version).strip() != "":
-        try:
-            seen = int(version)
-        except (TypeError, ValueError):
-            raise ValidationFailed(fields={"version": [_("A whole number is required.")]}) from None
-        if seen != row.version:
-            raise StaleVersion(
-                _(
-                    "Claim %(number)s was changed by someone else in the meantime. "
-                    "Reload it and make your change again."
-                )
-                % {"number": row.number}
+    return versioning.locked_row(
+        WarrantyClaim.objects,
+        claim,
+        version=version,
+        stale_message=lambda row: (
+            _(
+                "Claim %(number)s was changed by someone else in the meantime. "
+                "Reload it and make your change again."
             )
-    return row
+            % {"number": row.number}
+        ),
+    )
 
 
 def _bump(claim, *fields):

@@ -52,6 +52,7 @@ from aftersales.complaints.models import (
     GoodwillLevel,
     LegalCase,
 )
+from aftersales.core import versioning
 from aftersales.core.access import allowed_at, user_scope
 from aftersales.core.audit import audit_create, audit_event
 from aftersales.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -67,8 +68,7 @@ class IllegalTransition(Conflict):
     code = "illegal_transition"
 
 
-class StaleVersion(Conflict):
-    code = "stale"
+StaleVersion = versioning.StaleVersion
 
 
 class GuardRefused(Conflict):
@@ -119,22 +119,18 @@ def record_event(complaint, *, kind, actor, message="", from_status="", to_statu
 
 def locked(complaint, *, version=None) -> Complaint:
     """The complaint re-read under a row lock; a stale ``version`` is refused (409)."""
-    pk = getattr(complaint, "pk", complaint)
-    row = Complaint.objects.select_for_update(of=("self",)).get(pk=pk)
-    if version is not None and str(version).strip() != "":
-        try:
-            seen = int(version)
-        except (TypeError, ValueError):
-            raise ValidationFailed(fields={"version": [_("A whole number is required.")]}) from None
-        if seen != row.version:
-            raise StaleVersion(
-                _(
-                    "Complaint %(number)s was changed by someone else in the meantime. "
-                    "Reload it and make your change again."
-                )
-                % {"number": row.number}
+    return versioning.locked_row(
+        Complaint.objects,
+        complaint,
+        version=version,
+        stale_message=lambda row: (
+            _(
+                "Complaint %(number)s was changed by someone else in the meantime. "
+                "Reload it and make your change again."
             )
-    return row
+            % {"number": row.number}
+        ),
+    )
 
 
 def _bump(complaint, *fields):

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.core import versioning
 from aftersales.core.access import allowed_at
 from aftersales.core.audit import audit_event
 from aftersales.core.errors import Conflict, PermissionDenied
@@ -36,8 +37,7 @@ class IllegalTransition(Conflict):
     code = "illegal_transition"
 
 
-class StaleVersion(Conflict):
-    code = "stale"
+StaleVersion = versioning.StaleVersion
 
 
 class GuardRefused(Conflict):
@@ -72,17 +72,18 @@ def require(actor, repair_order: RepairOrder, *permissions: str) -> None:
 def locked(repair_order: RepairOrder | int, *, version: int | None = None) -> RepairOrder:
     """The order, re-read under a row lock. With ``version`` (what the client last saw),
     a change saved by someone else since then is refused with ``stale`` (409)."""
-    pk = getattr(repair_order, "pk", repair_order)
-    order = RepairOrder.objects.select_for_update(of=("self",)).get(pk=pk)
-    if version is not None and int(version) != order.version:
-        raise StaleVersion(
+    return versioning.locked_row(
+        RepairOrder.objects,
+        repair_order,
+        version=version,
+        stale_message=lambda order: (
             _(
                 "Repair order %(number)s was changed by someone else in the meantime. "
                 "Reload it and make your change again."
             )
             % {"number": order.number}
-        )
-    return order
+        ),
+    )
 
 
 def require_open(order: RepairOrder) -> None:
