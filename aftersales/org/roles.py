@@ -288,7 +288,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         | _BOOK
         | {"appointments.checkin_booking", "appointments.view_schedulesettings"}
         | {"parts.add_reservation", "parts.view_reservation", "parts.change_reservation"}
-        | {"reminders.change_recall"}  # records recall work done on the dealer's orders
+        # sees the recalls and records recall work done on the dealer's orders
+        | {"reminders.view_recall", "reminders.change_recall"}
         | _COMPLAINT_FORWARD
     ),
     Role.TECHNICIAN: frozenset(

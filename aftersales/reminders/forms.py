@@ -327,6 +327,19 @@ class CampaignForm(StyledForm):
         return [part.strip() for part in raw.replace("，", ",").split(",") if part.strip()]
 
 
+class RecallWorkForm(StyledForm):
+    """Recall work done on one vehicle, recorded by hand."""
+
+    vin = forms.CharField(label=_("VIN"), max_length=17, min_length=17)
+    done_on = _date(_("Work done on"))
+    order = forms.CharField(
+        label=_("Repair order number"),
+        max_length=40,
+        required=False,
+        help_text=_("The order the work was done on; without one only the OEM may record it."),
+    )
+
+
 class RecallForm(StyledForm):
     """A recall from a VIN list typed or pasted, or uploaded as a text/CSV file (the first
     column of each line)."""

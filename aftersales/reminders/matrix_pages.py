@@ -174,6 +174,14 @@ declare(
         scoped=False,
     ),
     _page("reminder-recall-detail", "reminders.view_recall", _recall, detail=True, scoped=False),
+    _page(
+        "reminder-recall-work",
+        "reminders.change_recall",
+        _recall,
+        method="post",
+        detail=True,
+        scoped=False,  # an empty form: answered with its errors
+    ),
     _page("reminder-run-list", "reminders.view_reminderrun", _run),
     _page(
         "reminder-run-start",
@@ -182,6 +190,54 @@ declare(
         method="post",
         detail=True,
         url_kwargs=_NO_KWARGS,
+        scoped=False,
+    ),
+)
+
+
+def _recall_with_work(dealer):
+    """A recall of a car of ``dealer`` and a delivered order of that dealer on it: the
+    body a dealer's advisor records the work with (``record.work``)."""
+    import datetime
+
+    from aftersales.crm.testing import make_customer, make_vehicle
+    from aftersales.reminders.models import RecallVehicle
+    from aftersales.workorders.choices import ROStatus
+    from aftersales.workorders.testing import make_repair_order
+
+    recall = _recall(dealer)
+    vehicle = make_vehicle(owner=make_customer(dealer=dealer), dealer=dealer)
+    RecallVehicle.objects.create(recall=recall, vehicle=vehicle, line=1)
+    order = make_repair_order(dealer=dealer, status=ROStatus.DELIVERED, vehicle=vehicle)
+    recall.work = {
+        "vin": vehicle.vin,
+        "done_on": datetime.date.today().isoformat(),
+        "order": order.number,
+    }
+    return recall
+
+
+# Recalls are the OEM's: every holder of the permission sees them (scoped=False).
+declare(
+    Endpoint(
+        "api:reminder-recall-list", "api", "reminders.view_recall", make=_recall, scoped=False
+    ),
+    Endpoint(
+        "api:reminder-recall-detail",
+        "api",
+        "reminders.view_recall",
+        make=_recall,
+        detail=True,
+        scoped=False,
+    ),
+    Endpoint(
+        "api:reminder-recall-work",
+        "api",
+        "reminders.change_recall",
+        make=_recall_with_work,
+        detail=True,
+        method="post",
+        data=lambda recall: recall.work,
         scoped=False,
     ),
 )

@@ -96,3 +96,29 @@ def recall_vehicle_done(*, actor, recall_vehicle, done_on: datetime.date, order=
     row.save(update_fields=["done_on", "done_order"])
     audit_update(row, actor=actor, before=before)
     return row
+
+
+def recall_work_record(*, actor, recall, vin: str, done_on: datetime.date, order_number=""):
+    """``recall_vehicle_done`` as a person records it: the vehicle by its VIN (it must be
+    on the recall's list) and, optionally, the repair order by its number (one the actor
+    may see)."""
+    from aftersales.workorders.models import RepairOrder
+
+    vin = (vin or "").strip().upper()
+    row = RecallVehicle.objects.filter(recall=recall, vehicle__vin=vin).first()
+    if row is None:
+        message = _("This VIN is not on the recall's list.")
+        raise ValidationFailed(message, code="not_recalled", fields={"vin": [message]})
+    order = None
+    number = (order_number or "").strip()
+    if number:
+        order = (
+            RepairOrder.objects.restrict(actor, "view")
+            .select_related("dealer")
+            .filter(number=number)
+            .first()
+        )
+        if order is None:
+            message = _("No repair order with this number at your dealers.")
+            raise ValidationFailed(message, code="unknown_order", fields={"order": [message]})
+    return recall_vehicle_done(actor=actor, recall_vehicle=row, done_on=done_on, order=order)

@@ -39,6 +39,11 @@ urlpatterns = [
         views.RecallDetailView.as_view(),
         name="reminder-recall-detail",
     ),
+    path(
+        "reminders/recalls/<int:pk>/work/",
+        views.RecallWorkView.as_view(),
+        name="reminder-recall-work",
+    ),
     path("reminders/runs/", views.RunListView.as_view(), name="reminder-run-list"),
     path("reminders/runs/start/", views.RunStartView.as_view(), name="reminder-run-start"),
 ]

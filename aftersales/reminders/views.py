@@ -28,7 +28,7 @@ from aftersales.core.idempotency import clean_key, once
 from aftersales.core.pages import PermissionPage, put_errors, safe_next
 from aftersales.reminders import campaigns as campaign_services
 from aftersales.reminders import forms as f
-from aftersales.reminders import services, setup
+from aftersales.reminders import recalls, services, setup
 from aftersales.reminders.choices import CampaignScope, ReminderKind, ReminderStatus, TaskKind
 from aftersales.reminders.models import (
     Campaign,
@@ -1001,13 +1001,17 @@ class RecallDetailView(TabsMixin, PermissionPage, ListView):
     paginate_by = PER_PAGE
     tab = "reminder-recall-list"
 
+    work_form = None
+    recall_verb = "view"
+    http_method_names = ["get", "head", "options"]
+
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
         self.recall = None
 
     def get_queryset(self):
         self.recall = get_object_or_404(
-            Recall.objects.restrict(self.request.user, "view"), pk=self.kwargs["pk"]
+            Recall.objects.restrict(self.request.user, self.recall_verb), pk=self.kwargs["pk"]
         )
         return (
             Reminder.objects.restrict(self.request.user, "view")
@@ -1023,7 +1027,44 @@ class RecallDetailView(TabsMixin, PermissionPage, ListView):
         )
         context.update(self.tabs_context())
         context.update({"recall": self.recall, "progress": done})
+        if user_has_perm(self.request.user, recalls.MARK):
+            context["work_form"] = self.work_form or f.RecallWorkForm(
+                initial={"done_on": timezone.localdate()}
+            )
         return context
+
+
+class RecallWorkView(RecallDetailView):
+    """POST only: recall work done on one vehicle, recorded by hand (the recall page's
+    form)."""
+
+    permission = recalls.MARK
+    recall_verb = "change"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        self.object_list = self.get_queryset()  # the recall, in the user's scope
+        form = f.RecallWorkForm(request.POST)
+        if form.is_valid():
+            try:
+                row = recalls.recall_work_record(
+                    actor=request.user,
+                    recall=self.recall,
+                    vin=form.cleaned_data["vin"],
+                    done_on=form.cleaned_data["done_on"],
+                    order_number=form.cleaned_data["order"],
+                )
+            except ServiceError as exc:
+                put_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Recall work on %(vin)s recorded as done on %(day)s.")
+                    % {"vin": row.vehicle.vin, "day": row.done_on.isoformat()},
+                )
+                return redirect("reminder-recall-detail", pk=self.recall.pk)
+        self.work_form = form
+        return self.render_to_response(self.get_context_data())
 
 
 # ---------------------------------------------------------------- monthly runs

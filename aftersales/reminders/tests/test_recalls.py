@@ -118,3 +118,63 @@ def test_an_open_recall_stays_on_the_worklist_until_its_work_is_done(client, bj,
     _delivered(bj, vehicle, operation, delivered_at=timezone.now())
     assert recalls_complete() == 1
     assert not listed()
+
+
+def test_an_advisor_records_recall_work_on_the_recall_page(client, bj, tj, recall):
+    from aftersales.appointments.testing import make_user
+
+    recall_row, (vehicle, other, _), _op = recall
+    order = make_repair_order(dealer=bj, status=S.DELIVERED, vehicle=vehicle)
+    elsewhere = make_repair_order(dealer=tj, status=S.DELIVERED, vehicle=other)
+    client.force_login(make_user(bj, "service_advisor"))
+    url = f"/reminders/recalls/{recall_row.pk}/work/"
+    # Given the recall page shows the advisor the form
+    page = client.get(f"/reminders/recalls/{recall_row.pk}/").content.decode()
+    assert 'id="recall-work-form"' in page
+    # When a VIN that is not on the recall's list is sent, nothing is recorded
+    stranger = car(bj, sold=D(2023, 3, 1))
+    answer = client.post(url, {"vin": stranger.vin, "done_on": TODAY, "order": order.number})
+    assert answer.status_code == 200
+    assert "此车架号不在召回清单中" in answer.content.decode()
+    # and another dealer's order is not found for this advisor
+    answer = client.post(url, {"vin": other.vin, "done_on": TODAY, "order": elsewhere.number})
+    assert "您的经销商没有这个单号的维修工单" in answer.content.decode()
+    assert not RecallVehicle.objects.filter(recall=recall_row, done_on__isnull=False).exists()
+    # When the work on the advisor's own order is recorded
+    answer = client.post(url, {"vin": vehicle.vin.lower(), "done_on": TODAY, "order": order.number})
+    # Then the vehicle is done with that order, and the page says so
+    assert answer.status_code == 302
+    row = RecallVehicle.objects.get(recall=recall_row, vehicle=vehicle)
+    assert (row.done_on, row.done_order_id) == (TODAY, order.pk)
+    page = client.get(answer["Location"]).content.decode()
+    assert "已完成 1 / 3 辆车" in page
+
+
+def test_recall_work_through_the_api(client, bj, recall, demo_org):
+    from aftersales.org.models import User
+
+    recall_row, (vehicle, *_), _op = recall
+    client.force_login(User.objects.get(username="oem-admin"))
+    url = f"/api/reminder-recalls/{recall_row.pk}/work/"
+    body = {"vin": vehicle.vin, "done_on": TODAY.isoformat()}
+    # a VIN off the list: 400 naming the field, nothing recorded
+    refused = client.post(
+        url, {**body, "vin": "LXCX3A15XRZ999999"}, content_type="application/json"
+    )
+    assert refused.status_code == 400 and refused.json()["fields"]["vin"]
+    # the OEM records it without an order; a retry answers the same and changes nothing
+    first = client.post(url, body, content_type="application/json")
+    again = client.post(url, body, content_type="application/json")
+    assert first.status_code == again.status_code == 200
+    assert (
+        first.json()
+        == again.json()
+        == {
+            "recall": recall_row.pk,
+            "vin": vehicle.vin,
+            "done_on": TODAY.isoformat(),
+            "order": None,
+        }
+    )
+    listed = client.get(f"/api/reminder-recalls/{recall_row.pk}/").json()
+    assert (listed["vehicles_total"], listed["vehicles_done"]) == (3, 1)
