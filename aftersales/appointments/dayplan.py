@@ -5,7 +5,8 @@ bookings still to arrive, on a technician and a bay, from the optimiser.
 jobs where they are, asks the optimiser (CP-SAT, hinted with first come first served) for
 the rest and writes the plan; a repair order whose planned finish is later than its
 promised time gets the new promised time and a timeline entry, which its advisor sees.
-``planned_job_move`` lets the foreman put a job elsewhere (it is then pinned);
+``planned_job_move`` lets the foreman put a job elsewhere (it is then pinned); a job may
+run over a technician's short break (``BREAK_MINUTES``), ending that much later;
 ``replan_on_delays`` re-plans a day when a clocked-on job runs over its planned end.
 """
 
@@ -54,6 +55,12 @@ REASONS = {
 }
 
 
+# A gap of at most this many minutes between two working windows of a technician (a lunch
+# break, a short absence) may be run across: the technician pauses, the car stays in its
+# bay and the job ends that much later. Longer gaps (leave, training) are not.
+BREAK_MINUTES = 120
+
+
 class PlanRefused(Conflict):
     code = "plan_refused"
 
@@ -68,6 +75,20 @@ def _minutes(moment, opens) -> int:
 
 def _at(opens, minutes) -> datetime.datetime:
     return opens + datetime.timedelta(minutes=minutes)
+
+
+def technician_of(person, opens) -> optimiser.Technician:
+    """A capacity ``Person`` as the optimiser's technician (minutes from ``opens``), with
+    the breaks a job may run across."""
+    windows = tuple((_minutes(s, opens), _minutes(e, opens)) for s, e in person.windows)
+    breaks = tuple(
+        (end, start)
+        for (_s, end), (start, _e) in zip(windows, windows[1:], strict=False)
+        if 0 < start - end <= BREAK_MINUTES
+    )
+    return optimiser.Technician(
+        person.user_id, windows, person.bay_kinds, person.categories, breaks=breaks
+    )
 
 
 def _ops_by_line(lines):
@@ -103,6 +124,8 @@ def collect(dealer, day, capacity, *, now=None):
         entry.line_id: entry
         for entry in ClockEntry.objects.filter(line__in=lines, ended_at__isnull=True)
     }
+    technicians = [technician_of(p, opens) for p in capacity.technicians]
+    breaks_of = {t.id: t.breaks for t in technicians}
     jobs, sources = [], {}
     chassis_of_order: dict[int, list[str]] = {}
     for line in lines:
@@ -121,7 +144,11 @@ def collect(dealer, day, capacity, *, now=None):
         if entry is not None and line.bay_id:
             begun = max(0, _minutes(entry.started_at, opens))
             fixed = (entry.technician_id, line.bay_id, begun)
-            remaining = max(remaining, start_min - begun + 15)
+            # worked since (not counting a break it ran over), and a little more
+            worked = optimiser.work_minutes(
+                breaks_of.get(entry.technician_id, ()), begun, start_min
+            )
+            remaining = max(remaining, worked + 15)
         elif key in existing:
             pinned = existing[key]
             fixed = (pinned.technician_id, pinned.bay_id, _minutes(pinned.starts_at, opens))
@@ -176,15 +203,6 @@ def collect(dealer, day, capacity, *, now=None):
             )
         )
         sources[key] = booking
-    technicians = [
-        optimiser.Technician(
-            p.user_id,
-            tuple((_minutes(s, opens), _minutes(e, opens)) for s, e in p.windows),
-            p.bay_kinds,
-            p.categories,
-        )
-        for p in capacity.technicians
-    ]
     bays = [optimiser.Bay(b.id, b.kind) for b in capacity.bays]
     return optimiser.Problem(jobs, technicians, bays, horizon), sources
 
@@ -330,7 +348,6 @@ def planned_job_move(*, actor, job, technician, bay, starts_at) -> PlannedJob:
     capacity = day_capacity(plan.dealer_id, plan.day)
     if timezone.is_naive(starts_at):
         starts_at = timezone.make_aware(starts_at)
-    ends_at = starts_at + (job.ends_at - job.starts_at)
     people = {p.user_id: p for p in capacity.technicians}
     person = people.get(getattr(technician, "pk", technician))
     bay_kind_of = {b.id: b.kind for b in capacity.bays}
@@ -349,7 +366,20 @@ def planned_job_move(*, actor, job, technician, bay, starts_at) -> PlannedJob:
         refuse("not_on_shift", _("This technician does not work on this day."), "technician")
     if not person.can_do(needed, categories):
         refuse("no_skill", _("This technician does not have the skill for this job."), "technician")
-    if not any(s <= starts_at and ends_at <= e for s, e in person.windows):
+    # the job's work (its planned time less a break it ran over), from the new start on
+    # the new technician's day: it may run over their break, not past their shift
+    opens = capacity.opens
+    horizon = _minutes(capacity.closes, opens)
+    before = people.get(job.technician_id)
+    work = optimiser.work_minutes(
+        technician_of(before, opens).breaks if before is not None else (),
+        _minutes(job.starts_at, opens),
+        _minutes(job.ends_at, opens),
+    )
+    tech = technician_of(person, opens)
+    start = _minutes(starts_at, opens)
+    ends_at = starts_at + datetime.timedelta(minutes=tech.finish(start, work) - start)
+    if not any(a <= start <= b for a, b, _pause in tech.segments(work, horizon)):
         refuse("not_on_shift", _("The technician is not on shift for the whole job."), "starts_at")
     if bay_id not in bay_kind_of or not optimiser.bay_fits(needed, bay_kind_of[bay_id]):
         refuse("bay_kind", _("This bay is not of the kind the job needs."), "bay")

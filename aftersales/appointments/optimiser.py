@@ -4,9 +4,12 @@ Pure Python over whole minutes from the day's opening, no database: ``dayplan`` 
 the ``Problem`` from repair orders and bookings and writes the ``Solution`` back.
 
 Rules every plan keeps: a job goes to one technician skilled for it (bay kind and
-operation categories) within one of their working windows (shift minus breaks and
-absences), and to one bay of a fitting kind (a quick-service job may use a general bay);
-a technician, a bay and a car (the job's ``group``) do one job at a time; a job starts
+operation categories) within their working windows (shift minus breaks and absences) —
+it may run over one of the technician's ``breaks`` (lunch): the technician pauses, the
+car stays in its bay and the job ends the break's length later; other gaps are never run
+over — and to one bay of a fitting kind (a quick-service job may use a general bay);
+a technician, a bay and a car (the job's ``group``) do one job at a time, from its start
+to its end, a break it runs over included; a job starts
 after its ``release`` (the car is there) and after the jobs it comes ``after`` (e.g.
 wheel alignment after suspension work of the same car); pinned and started jobs
 (``fixed``) stay where they are; nothing runs past the ``horizon`` (the closing time).
@@ -28,7 +31,8 @@ rest is solved.
 
 ``solve`` uses Google OR-Tools CP-SAT in two stages (the most jobs placed, then the rest
 of the objective with that many placed), started from the best of a few repaired
-list-scheduling plans (``heuristic``); ``lp_bound`` is a second, independent lower bound
+list-scheduling plans (``heuristic``: earliest start first, ``dispatch``, and jobs in
+arrival or promise order, ``greedy``); ``lp_bound`` is a second, independent lower bound
 (time-indexed LP) for the figures; ``greedy`` is first come, first served (each job in arrival order
 to the skilled technician and fitting bay where it can start earliest): the baseline the
 figures compare with, and the fallback when CP-SAT finds nothing in time.
@@ -46,7 +50,8 @@ import math
 import os
 import time
 from bisect import insort
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 UNPLACED = 1_000_000
 LATE_WEIGHT = 20
@@ -87,11 +92,70 @@ class Technician:
     windows: tuple  # ((start, end), ...) minutes, sorted, not overlapping
     bay_kinds: frozenset = frozenset()
     categories: frozenset = frozenset()  # empty: every category
+    # gaps between windows a job may run across (lunch): the technician pauses, the car
+    # stays in its bay and the job's end moves by the break; other gaps (absences, the
+    # end of a shift) are never spanned
+    breaks: tuple = ()
 
     def can_do(self, job: Job) -> bool:
         if not any(bay_fits(job.bay_kind, kind) for kind in self.bay_kinds):
             return False
         return not self.categories or set(job.categories) <= self.categories
+
+    def segments(self, duration: int, horizon: int) -> tuple:
+        """The starts at which ``duration`` minutes of work fit this technician's day:
+        ((first, last, pause), ...), the job then ending at start + duration + pause
+        (pause: the breaks it runs across)."""
+        return _segments(self.windows, self.breaks, duration, horizon)
+
+    def finish(self, start: int, duration: int) -> int:
+        """When ``duration`` minutes of work begun at ``start`` end, pausing over the
+        breaks (also for a started job outside the windows)."""
+        return finish(self.breaks, start, duration)
+
+
+def finish(breaks, start: int, duration: int) -> int:
+    t, left = start, duration
+    for b_start, b_end in sorted(breaks):
+        if b_start < t:
+            continue
+        if t + left <= b_start:
+            break
+        left -= b_start - t
+        t = b_end
+    return t + left
+
+
+def work_minutes(breaks, start: int, end: int) -> int:
+    """The minutes of ``start..end`` outside the breaks (the work of a planned job)."""
+    return end - start - sum(max(0, min(end, e) - max(start, s)) for s, e in breaks)
+
+
+@lru_cache(maxsize=65536)
+def _segments(windows, breaks, duration, horizon) -> tuple:
+    wins = [(s, min(e, horizon)) for s, e in windows if min(e, horizon) > s]
+
+    def spans_gap(a, b):
+        return any(s <= a and b <= e for s, e in breaks)
+
+    out = []
+    for i, (w_start, w_end) in enumerate(wins):
+        if w_end - w_start >= duration:
+            out.append((w_start, w_end - duration, 0))
+        pause, work, j = 0, 0, i  # work: minutes in the windows after i up to j
+        while j + 1 < len(wins) and spans_gap(wins[j][1], wins[j + 1][0]):
+            pause += wins[j + 1][0] - wins[j][1]
+            before = work
+            work += wins[j + 1][1] - wins[j + 1][0]
+            j += 1
+            # some work before the break and the last part in window j
+            first = max(w_start, w_end + before - duration + 1)
+            last = min(w_end - 1, w_end + work - duration)
+            if first <= last:
+                out.append((first, last, pause))
+            if w_end + before - duration + 1 > w_end - 1:
+                break
+    return tuple(sorted(out))
 
 
 @dataclass(frozen=True)
@@ -121,11 +185,6 @@ class Solution:
     bound: int | None = None  # CP-SAT's proved lower bound of the objective
     seconds: float = 0.0
     first_seconds: float | None = None  # when CP-SAT had its first plan
-
-
-def _fits(window, job, start_from=0) -> bool:
-    start, end = window
-    return end - max(start, job.release, start_from) >= job.duration
 
 
 def _cycles(jobs: dict) -> set:
@@ -164,8 +223,7 @@ def precheck(problem: Problem) -> dict:
         if not skilled:
             reasons[job.key] = NO_TECHNICIAN
             continue
-        windows = [(s, min(e, problem.horizon)) for t in skilled for s, e in t.windows]
-        if not any(e - s >= job.duration for s, e in windows):
+        if not any(t.segments(job.duration, problem.horizon) for t in skilled):
             reasons[job.key] = NO_WINDOW
     jobs = {job.key: job for job in problem.jobs}
     for key in _cycles(jobs):
@@ -236,14 +294,14 @@ def _topological(jobs: dict) -> list:
     return order
 
 
-def _start_domain(windows, duration, lo, hi, horizon) -> list:
-    """The starts within ``lo..hi`` at which a job of ``duration`` lies inside a window,
-    as [[first, last], ...]."""
+def _start_spans(tech, duration, lo, hi, horizon) -> list:
+    """The starts within ``lo..hi`` at which a job of ``duration`` fits ``tech``'s day, as
+    [(first, last, pause), ...] (see ``Technician.segments``)."""
     spans = []
-    for w_start, w_end in windows:
-        a, b = max(w_start, lo), min(w_end, horizon, hi + duration) - duration
+    for a, b, pause in tech.segments(duration, horizon):
+        a, b = max(a, lo), min(b, hi)
         if a <= b:
-            spans.append([a, b])
+            spans.append((a, b, pause))
     return spans
 
 
@@ -251,7 +309,7 @@ def _usable_techs(problem, job, lo, hi) -> list:
     return [
         t
         for t in problem.technicians
-        if t.can_do(job) and _start_domain(t.windows, job.duration, lo, hi, problem.horizon)
+        if t.can_do(job) and _start_spans(t, job.duration, lo, hi, problem.horizon)
     ]
 
 
@@ -265,19 +323,20 @@ def measure(problem: Problem, solution: Solution) -> Solution:
     ]
     solution.late_minutes = sum(late)
     solution.late_jobs = sum(1 for minutes in late if minutes > 0)
-    worked: dict = {}
-    for tech, _bay, start, end in solution.assignments.values():
-        worked.setdefault(tech, []).append((start, end))
+    worked: dict = {}  # technician -> [(start, end, minutes worked)]
+    for key, (tech, _bay, start, end) in solution.assignments.items():
+        # a job run across a break is worked for its duration, not start to end
+        worked.setdefault(tech, []).append((start, end, jobs[key].duration))
     windows = {t.id: t.windows for t in problem.technicians}
     on_shift = sum(end - start for t in problem.technicians for start, end in t.windows)
-    busy = sum(end - start for spans in worked.values() for start, end in spans)
+    busy = sum(work for spans in worked.values() for _s, _e, work in spans)
     idle = 0
     for tech, spans in worked.items():
-        first, last = min(s for s, _e in spans), max(e for _s, e in spans)
+        first, last = min(s for s, _e, _w in spans), max(e for _s, e, _w in spans)
         present = sum(
             max(0, min(e, last) - max(s, first)) for s, e in windows.get(tech, ((first, last),))
         )
-        idle += max(0, present - sum(e - s for s, e in spans))
+        idle += max(0, present - sum(work for _s, _e, work in spans))
     solution.idle_minutes = idle
     solution.utilisation = round(busy / on_shift, 4) if on_shift else 0.0
     return solution
@@ -298,6 +357,14 @@ def _free_from(spans, start, duration):
     return t
 
 
+def fixed_end(problem: Problem, job: Job) -> int:
+    """The end of a pinned or started job: its work from its start, pausing over its
+    technician's breaks."""
+    tech, _bay, start = job.fixed
+    breaks = next((t.breaks for t in problem.technicians if t.id == tech), ())
+    return finish(breaks, start, job.duration)
+
+
 def first_come(job: Job):
     return (job.release, job.due if job.due is not None else 10**9, job.key)
 
@@ -311,99 +378,216 @@ def least_slack(job: Job):
     return (slack, job.release, job.key)
 
 
+class _Board:
+    """A plan being built job by job: each technician's, bay's and car's busy spans."""
+
+    def __init__(self, problem: Problem, solution: Solution):
+        self.problem, self.solution = problem, solution
+        self.tech_spans: dict = {t.id: [] for t in problem.technicians}
+        self.bay_spans: dict = {b.id: [] for b in problem.bays}
+        self.group_spans: dict = {}
+        self.ends: dict = {}
+        self.bays = {}  # bay kind needed -> the bays it fits
+        self.skilled = {}  # (bay kind, categories) -> the technicians who can
+        for job in problem.jobs:
+            if job.fixed is not None:
+                tech, bay, start = job.fixed
+                self.put(job, (start, tech, bay, fixed_end(problem, job)))
+
+    def earliest(self, job: Job):
+        """(start, technician, bay, end) where ``job`` can start earliest, or None."""
+        problem = self.problem
+        earliest = max([job.release, *(self.ends[k] for k in job.after)])
+        best = None
+        bays = self.bays.get(job.bay_kind)
+        if bays is None:
+            bays = self.bays[job.bay_kind] = [
+                b for b in problem.bays if bay_fits(job.bay_kind, b.kind)
+            ]
+        group_spans = self.group_spans.get(job.group, ())
+        skilled = self.skilled.get((job.bay_kind, job.categories))
+        if skilled is None:
+            skilled = self.skilled[(job.bay_kind, job.categories)] = [
+                t for t in problem.technicians if t.can_do(job)
+            ]
+        for tech in skilled:
+            spans = self.tech_spans[tech.id]
+            for first, last, pause in tech.segments(job.duration, problem.horizon):
+                t, wall = max(earliest, first), job.duration + pause
+                if best is not None:  # only an earlier start can do better
+                    last = min(last, best[0] - 1)
+                while t <= last:
+                    t2 = _free_from(spans, t, wall)
+                    t2 = _free_from(group_spans, t2, wall)
+                    if t2 == t:
+                        t2 = min(_free_from(self.bay_spans[b.id], t, wall) for b in bays)
+                    if t2 == t:
+                        free = [b for b in bays if _free_from(self.bay_spans[b.id], t, wall) == t]
+                        # a quick job takes a quick bay before a general one
+                        bay = min(free, key=lambda b: b.kind != job.bay_kind)
+                        best = (t, tech.id, bay.id, t + wall)
+                        break
+                    t = t2
+        return best
+
+    def put(self, job: Job, placed) -> None:
+        start, tech, bay, end = placed
+        self.solution.assignments[job.key] = (tech, bay, start, end)
+        insort(self.tech_spans.setdefault(tech, []), (start, end))
+        insort(self.bay_spans.setdefault(bay, []), (start, end))
+        insort(self.group_spans.setdefault(job.group, []), (start, end))
+        self.ends[job.key] = end
+
+    def done(self, begun) -> Solution:
+        solution = self.solution
+        if not self.problem.jobs:
+            solution.status = "empty"
+        solution.seconds = time.perf_counter() - begun
+        solution.objective = objective_of(self.problem, solution)
+        return measure(self.problem, solution)
+
+
 def greedy(problem: Problem, order=first_come) -> Solution:
     """List scheduling: the jobs in ``order`` (first come, first served: by release, then
     due time), each — once the jobs it waits for are placed — to the skilled technician
     and fitting bay where it can start earliest."""
     begun = time.perf_counter()
     reasons = precheck(problem)
-    solution = Solution(status="greedy", unplaced=dict(reasons))
-    tech_spans: dict = {t.id: [] for t in problem.technicians}
-    bay_spans: dict = {b.id: [] for b in problem.bays}
-    group_spans: dict = {}
-    ends: dict = {}
-    for job in problem.jobs:
-        if job.fixed is not None:
-            tech, bay, start = job.fixed
-            end = start + job.duration
-            solution.assignments[job.key] = (tech, bay, start, end)
-            insort(tech_spans.setdefault(tech, []), (start, end))
-            insort(bay_spans.setdefault(bay, []), (start, end))
-            insort(group_spans.setdefault(job.group, []), (start, end))
-            ends[job.key] = end
+    board = _Board(problem, Solution(status="greedy", unplaced=dict(reasons)))
     pending = [j for j in problem.jobs if j.fixed is None and j.key not in reasons]
     pending.sort(key=order)
     while pending:
-        ready = next((j for j in pending if all(k in ends for k in j.after)), None)
+        ready = next((j for j in pending if all(k in board.ends for k in j.after)), None)
         if ready is None:  # the rest waits for jobs that found no room
             for job in pending:
-                solution.unplaced[job.key] = WAITS_FOR_UNPLACED
+                board.solution.unplaced[job.key] = WAITS_FOR_UNPLACED
             break
         pending.remove(ready)
-        job = ready
-        earliest = max([job.release, *(ends[k] for k in job.after)])
-        best = None
-        bays = [b for b in problem.bays if bay_fits(job.bay_kind, b.kind)]
-        for tech in problem.technicians:
-            if not tech.can_do(job):
-                continue
-            for w_start, w_end in tech.windows:
-                t = max(earliest, w_start)
-                last = min(w_end, problem.horizon) - job.duration
-                if best is not None:  # only an earlier start can do better
-                    last = min(last, best[0] - 1)
-                while t <= last:
-                    t2 = _free_from(tech_spans[tech.id], t, job.duration)
-                    t2 = _free_from(group_spans.get(job.group, ()), t2, job.duration)
-                    if t2 == t:
-                        t2 = min(_free_from(bay_spans[b.id], t, job.duration) for b in bays)
-                    if t2 == t:
-                        free_bays = [
-                            b for b in bays if _free_from(bay_spans[b.id], t, job.duration) == t
-                        ]
-                        # a quick job takes a quick bay before a general one
-                        bay = min(free_bays, key=lambda b: b.kind != job.bay_kind)
-                        best = (t, tech.id, bay.id)
-                        break
-                    t = t2
+        best = board.earliest(ready)
         if best is None:
-            solution.unplaced[job.key] = NO_ROOM
+            board.solution.unplaced[ready.key] = NO_ROOM
+        else:
+            board.put(ready, best)
+    return board.done(begun)
+
+
+def dispatch(problem: Problem, order=earliest_due, first=()) -> Solution:
+    """Earliest start first: of the jobs whose earlier work is placed, the one that can
+    start soonest (ties by ``order``) goes next, to where it starts; the jobs in
+    ``first`` before all others. Packs the day tighter than taking the jobs in arrival
+    order (a job that must wait does not hold back one that could start now)."""
+    import heapq
+
+    begun = time.perf_counter()
+    reasons = precheck(problem)
+    board = _Board(problem, Solution(status="greedy", unplaced=dict(reasons)))
+    pending = [j for j in problem.jobs if j.fixed is None and j.key not in reasons]
+    waiting = {j.key: {k for k in j.after if k not in board.ends} for j in pending}
+    followers: dict = {}
+    for job in pending:
+        for k in waiting[job.key]:
+            followers.setdefault(k, []).append(job)
+    heap = []
+
+    def push(job):
+        best = board.earliest(job)
+        if best is None:
+            board.solution.unplaced[job.key] = NO_ROOM
+        else:
+            heapq.heappush(heap, (job.key not in first, best[0], order(job), best, job))
+
+    for job in pending:
+        if not waiting[job.key]:
+            push(job)
+    while heap:
+        _first, start, _order, best, job = heapq.heappop(heap)
+        again = board.earliest(job)
+        if again != best:  # the board filled since: queue it again
+            if again is None:
+                board.solution.unplaced[job.key] = NO_ROOM
+            else:
+                heapq.heappush(heap, (job.key not in first, again[0], order(job), again, job))
             continue
-        start, tech, bay = best
-        end = start + job.duration
-        solution.assignments[job.key] = (tech, bay, start, end)
-        insort(tech_spans[tech], (start, end))
-        insort(bay_spans[bay], (start, end))
-        insort(group_spans.setdefault(job.group, []), (start, end))
-        ends[job.key] = end
-    if not problem.jobs:
-        solution.status = "empty"
-    solution.seconds = time.perf_counter() - begun
-    solution.objective = objective_of(problem, solution)
-    return measure(problem, solution)
+        board.put(job, best)
+        for follower in followers.get(job.key, ()):
+            waiting[follower.key].discard(job.key)
+            if not waiting[follower.key]:
+                push(follower)
+    for job in pending:
+        if job.key not in board.ends and job.key not in board.solution.unplaced:
+            board.solution.unplaced[job.key] = WAITS_FOR_UNPLACED
+    return board.done(begun)
 
 
-def heuristic(problem: Problem, *, repairs: int = 3) -> Solution:
-    """The best of the list-scheduling plans by first come, earliest due and least slack,
-    each repaired when it leaves jobs out that fit alone (those jobs first, then the
-    order, a few times while that places more): CP-SAT's starting point. A plan placing
-    every job spares the solver its placing stage."""
+def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = None) -> Solution:
+    """The best of a few list-scheduling plans — earliest start first (``dispatch``) and
+    the jobs in order (``greedy``), ties or order by promised time, arrival and slack —
+    each repaired when it leaves jobs out that fit alone (those jobs first, a few times,
+    keeping the plan placing the most): CP-SAT's starting point. A plan placing every
+    job spares the solver its placing stage. With ``seconds``, no further plan or repair
+    is begun after that time, or twice that while every plan leaves jobs out (at least
+    one plan is made)."""
+    begun = time.perf_counter()
     reasons = precheck(problem)
     plans = []
-    for order in (first_come, earliest_due, least_slack):
-        plan, first = greedy(problem, order), set()
+
+    def out_of_time(leaving_out):
+        # a plan leaving jobs out gets twice the time: a job left out costs far more
+        # than the solver's search can win back in that time
+        limit = None if seconds is None else seconds * (2 if leaving_out else 1)
+        return limit is not None and time.perf_counter() - begun > limit
+
+    # a plan that runs no job over a break keeps every rule too, and the list schedules
+    # sometimes find a better one that way: both are tried
+    variants = [problem]
+    if any(t.breaks for t in problem.technicians):
+        variants.append(
+            Problem(
+                problem.jobs,
+                [replace(t, breaks=()) for t in problem.technicians],
+                problem.bays,
+                problem.horizon,
+            )
+        )
+    for build, order, variant in (
+        (build, order, variant)
+        # best first (bench/day_plan.py): with little time only the first few are made
+        for build, order in (
+            (dispatch, earliest_due),
+            (dispatch, first_come),
+            (greedy, earliest_due),
+            (dispatch, least_slack),
+            (greedy, first_come),
+            (greedy, least_slack),
+        )
+        for variant in variants
+    ):
+        if plans and out_of_time(min(len(p.unplaced) for p in plans) > len(reasons)):
+            break
+
+        def run(first, build=build, order=order, variant=variant):
+            if build is dispatch:
+                return dispatch(variant, order, first)
+            return greedy(variant, lambda job: (job.key not in first, order(job)))
+
+        plan, first = run(frozenset()), set()
+        best = plan
         for _round in range(repairs):
             left = {k for k in plan.unplaced if k not in reasons}
-            if not left:
+            if not left or out_of_time(True):
                 break
+            # the jobs left out so far first (and the work they wait for): placing one
+            # may leave out another, which then goes first as well
             first |= left
-            again = greedy(
-                problem, lambda job, first=first, order=order: (job.key not in first, order(job))
-            )
-            if len(again.unplaced) >= len(plan.unplaced):
-                break
-            plan = again
-        plans.append(plan)
+            while True:
+                earlier = {k for j in problem.jobs if j.key in first for k in j.after} - first
+                if not earlier:
+                    break
+                first |= earlier
+            plan = run(frozenset(first))
+            if (len(plan.unplaced), plan.objective) < (len(best.unplaced), best.objective):
+                best = plan
+        plans.append(best)
     return min(plans, key=lambda plan: plan.objective)
 
 
@@ -483,78 +667,148 @@ class _Model:
         self.earliest: dict = {}  # key -> the first start in a window
         self.tech_use: dict = {}  # key -> [(pool, literal)]
         self.bay_use: dict = {}
-        self.interval: dict = {}  # key -> the job's interval (optional on presence)
+        # key -> the job's intervals, one per way over the breaks (optional on presence)
+        self.intervals: dict = {}
+        # key -> [("t"/"b", pool, pause, way literal, literal of that pool that way)]
+        self.way_use: dict = {}
         tech_intervals: dict = {n: [] for n in range(len(tech_pools))}
         bay_intervals: dict = {n: [] for n in range(len(bay_pools))}
         cost, left_out = [], []
+        self.pause: dict = {}  # key -> [(pause, literal)] for a job that may run over a break
+        self.wall: dict = {}  # key -> the job's start-to-end (an expression)
+        self.finish_of: dict = {}  # key -> its end (an expression)
         for job in jobs:
             k, d = job.key, job.duration
             if job.fixed is not None:
                 tech, bay, s = job.fixed
+                wall = fixed_end(problem, job) - s
                 self.present[k] = model.NewConstant(1)
                 self.start[k] = model.NewConstant(s)
-                self.interval[k] = model.NewFixedSizeIntervalVar(s, d, f"i{k}")
+                self.intervals[k] = [model.NewFixedSizeIntervalVar(s, wall, f"i{k}")]
+                self.wall[k], self.finish_of[k] = wall, s + wall
                 if tech in self.tech_pool_of:
-                    tech_intervals[self.tech_pool_of[tech]].append(self.interval[k])
+                    tech_intervals[self.tech_pool_of[tech]].append(self.intervals[k][0])
                 if bay in self.bay_pool_of:
-                    bay_intervals[self.bay_pool_of[bay]].append(self.interval[k])
+                    bay_intervals[self.bay_pool_of[bay]].append(self.intervals[k][0])
             else:
                 usable = []
                 for n, pool in enumerate(tech_pools):
                     if pool[0].can_do(job):
-                        spans = _start_domain(pool[0].windows, d, lo[k], hi[k], horizon)
+                        spans = _start_spans(pool[0], d, lo[k], hi[k], horizon)
                         if spans:
                             usable.append((n, spans))
-                starts = Domain.FromIntervals([span for _n, spans in usable for span in spans])
+                starts = Domain.FromIntervals([[a, b] for _n, sp in usable for a, b, _p in sp])
                 self.start[k] = model.NewIntVarFromDomain(starts, f"s{k}")
                 self.earliest[k] = starts.min()
+                pauses = sorted({p for _n, sp in usable for _a, _b, p in sp})
                 if all_in:
                     self.present[k] = model.NewConstant(1)
-                    self.interval[k] = model.NewFixedSizeIntervalVar(self.start[k], d, f"i{k}")
                 else:
                     self.present[k] = model.NewBoolVar(f"p{k}")
-                    self.interval[k] = model.NewOptionalFixedSizeIntervalVar(
-                        self.start[k], d, self.present[k], f"i{k}"
-                    )
                     left_out.append(1 - self.present[k])
+                # the job's ways: (pause, literal); one way (no pause) needs no literal
+                if pauses == [0]:
+                    ways = [(0, None)]
+                else:
+                    ways = self.pause[k] = [(p, model.NewBoolVar(f"z{k}_{p}")) for p in pauses]
+                    model.Add(sum(z for _p, z in ways) == self.present[k])
+                    for p, z in ways:
+                        own = [[a, b] for _n, sp in usable for a, b, q in sp if q == p]
+                        model.AddLinearExpressionInDomain(
+                            self.start[k], Domain.FromIntervals(own)
+                        ).OnlyEnforceIf(z)
+                self.wall[k] = d + sum(p * z for p, z in ways if p)
+                self.finish_of[k] = self.start[k] + self.wall[k]
+
+                def interval(present, size, name, k=k):
+                    if present is None:
+                        return model.NewFixedSizeIntervalVar(self.start[k], size, name)
+                    return model.NewOptionalFixedSizeIntervalVar(self.start[k], size, present, name)
+
+                # a job that may run over a break has an interval of fixed size per way
+                # (fixed sizes propagate and relax better than one of variable size)
+                self.intervals[k] = [
+                    interval(z if z is not None else present_or_none, d + p, f"i{k}_{p}")
+                    for p, z in ways
+                    for present_or_none in [None if all_in else self.present[k]]
+                ]
+                self.way_use[k] = []
+
+                def split(use, n, own_starts, resources, k=k, ways=ways, d=d):
+                    """Intervals of ``use`` (pool ``n``) per way; their literals add up to
+                    ``use`` and, over the pools, to the way's literal."""
+                    if len(ways) == 1:
+                        resources.append(interval(use, d, f"r{k}_{n}"))
+                        return
+                    parts = []
+                    for p, z in ways:
+                        mine = own_starts(p)
+                        if mine is not None and not mine:
+                            continue
+                        u = model.NewBoolVar(f"u{k}_{n}_{p}")
+                        if mine:
+                            model.AddLinearExpressionInDomain(
+                                self.start[k], Domain.FromIntervals(mine)
+                            ).OnlyEnforceIf(u)
+                        resources.append(interval(u, d + p, f"r{k}_{n}_{p}"))
+                        parts.append(u)
+                        self.way_use[k].append((*n, p, z, u))
+                    model.Add(sum(parts) == use)
+
                 self.tech_use[k] = []
+                many = len(usable) > 1
                 for n, spans in usable:
                     x = model.NewBoolVar(f"x{k}_{n}")
-                    if len(usable) > 1:
-                        own = Domain.FromIntervals(spans)
-                        if own.size() < starts.size():
-                            model.AddLinearExpressionInDomain(self.start[k], own).OnlyEnforceIf(x)
-                    tech_intervals[n].append(
-                        model.NewOptionalFixedSizeIntervalVar(self.start[k], d, x, f"t{k}_{n}")
-                    )
+                    own = Domain.FromIntervals([[a, b] for a, b, _p in spans])
+                    if many and own.size() < starts.size():
+                        model.AddLinearExpressionInDomain(self.start[k], own).OnlyEnforceIf(x)
+
+                    def own_starts(p, spans=spans, many=many):
+                        mine = [[a, b] for a, b, q in spans if q == p]
+                        return mine if many else (None if mine else [])
+
+                    split(x, ("t", n), own_starts, tech_intervals[n])
                     self.tech_use[k].append((n, x))
                 model.Add(sum(x for _n, x in self.tech_use[k]) == self.present[k])
                 self.bay_use[k] = []
                 for n, pool in enumerate(bay_pools):
                     if bay_fits(job.bay_kind, pool[0].kind):
                         y = model.NewBoolVar(f"y{k}_{n}")
-                        bay_intervals[n].append(
-                            model.NewOptionalFixedSizeIntervalVar(self.start[k], d, y, f"b{k}_{n}")
-                        )
+                        split(y, ("b", n), lambda p: None, bay_intervals[n])
                         self.bay_use[k].append((n, y))
                 model.Add(sum(y for _n, y in self.bay_use[k]) == self.present[k])
+                for p, z in ways:
+                    for side in ("t", "b") if z is not None else ():
+                        model.Add(
+                            sum(u for r, _n, q, _z, u in self.way_use[k] if r == side and q == p)
+                            == z
+                        )
             # a job left out costs only its penalty, as in ``objective_of``
             optional = self.choosing and job.fixed is None
+            top = hi[k] + d + max((p for p, _z in self.pause.get(k, ())), default=0)
+            if job.fixed is not None:
+                top = self.finish_of[k]
             if job.due is not None:
                 least = 0 if optional else late_floor(job, lo[k])
-                most = max(least, hi[k] + d - job.due)
+                if job.fixed is not None:
+                    least = max(0, self.finish_of[k] - job.due)
+                most = max(least, top - job.due)
                 self.late[k] = model.NewIntVar(least, most, f"l{k}")
-                if job.fixed is None:
-                    model.Add(self.late[k] >= self.start[k] + d - job.due).OnlyEnforceIf(
+                if job.fixed is None and optional:
+                    model.Add(self.late[k] >= self.finish_of[k] - job.due).OnlyEnforceIf(
                         self.present[k]
                     )
+                elif job.fixed is None:
+                    # exactly the lateness (not only at least it): a plan the
+                    # neighbourhood search moves earlier costs less at once
+                    model.AddMaxEquality(self.late[k], [0, self.finish_of[k] - job.due])
                 cost.append(LATE_WEIGHT * self.late[k])
             if optional:
-                self.end[k] = model.NewIntVar(0, hi[k] + d, f"e{k}")
-                model.Add(self.end[k] >= self.start[k] + d).OnlyEnforceIf(self.present[k])
+                self.end[k] = model.NewIntVar(0, top, f"e{k}")
+                model.Add(self.end[k] >= self.finish_of[k]).OnlyEnforceIf(self.present[k])
                 cost.append(self.end[k])
             else:
-                cost.append(self.start[k] + d)
+                cost.append(self.finish_of[k])
         for pools, intervals in ((tech_pools, tech_intervals), (bay_pools, bay_intervals)):
             for n, pool in enumerate(pools):
                 if len(intervals[n]) <= 1:
@@ -563,15 +817,17 @@ class _Model:
                     model.AddNoOverlap(intervals[n])
                 else:
                     model.AddCumulative(intervals[n], [1] * len(intervals[n]), len(pool))
-        self._bay_energy(problem, bay_pools)
+        groups = self._bay_energy(problem, bay_pools)
+        if all_in:
+            self._completion_cuts(groups, lo)
         self._cars(lo)
         by_key = {j.key: j for j in jobs}
         for job in jobs:
             for before in job.after:
                 if before in by_key:
-                    model.Add(
-                        self.start[job.key] >= self.start[before] + by_key[before].duration
-                    ).OnlyEnforceIf([self.present[job.key], self.present[before]])
+                    model.Add(self.start[job.key] >= self.finish_of[before]).OnlyEnforceIf(
+                        [self.present[job.key], self.present[before]]
+                    )
                     if job.fixed is None and not all_in:
                         model.AddImplication(self.present[job.key], self.present[before])
         if at_least is not None and not all_in:
@@ -597,17 +853,67 @@ class _Model:
         for group in {frozenset(g) for g in linked.values()}:
             size = sum(len(pool) for pool in bay_pools if pool[0].kind in group)
             items = [
-                self.interval[j.key]
+                interval
                 for j in self.jobs
                 if any(bay_fits(j.bay_kind, kind) for kind in group)
+                for interval in self.intervals[j.key]
             ]
             workers = [t for t in problem.technicians if any(k in group for k in t.bay_kinds)]
-            closed = [
-                model.NewFixedSizeIntervalVar(s, e - s, f"closed{sorted(group)}{s}")
-                for s, e in _off_shift(workers, problem.horizon)
-            ]
+            closed, demands = [], []
+            for s, e in _off_shift(workers, problem.horizon):
+                # cars stay over a break only with a technician pausing on them
+                pausing = sum(1 for t in workers if any(a <= s and e <= b for a, b in t.breaks))
+                if pausing < size:
+                    closed.append(model.NewFixedSizeIntervalVar(s, e - s, f"c{sorted(group)}{s}"))
+                    demands.append(size - pausing)
             if len(items) > 1 and (closed or len(group) > 1):
-                model.AddCumulative(items + closed, [1] * len(items) + [size] * len(closed), size)
+                model.AddCumulative(items + closed, [1] * len(items) + demands, size)
+        return {
+            group: sum(len(pool) for pool in bay_pools if pool[0].kind in group)
+            for group in {frozenset(g) for g in linked.values()}
+        }
+
+    def _completion_cuts(self, groups, lo):
+        """Redundant, for the bound: the jobs of a bay group (``groups``: kinds -> bays), or
+        of a set of technicians, that cannot start before a time ``r`` end, added up, at
+        least as when its bays (people) took them shortest first from ``r`` (the least sum
+        of ends on that many parallel machines); and the ones of them promised by a time
+        are late, added up, at least that sum less their promised times. The solver's
+        relaxation sees each job's earliest end and each resource's capacity, not the
+        queue they form together."""
+        model = self.model
+        free = [j for j in self.jobs if j.fixed is None]
+        sets = [
+            (size, [j for j in free if any(bay_fits(j.bay_kind, kind) for kind in group)])
+            for group, size in groups.items()
+        ]
+        # and the jobs only technicians of some pools can do (each job's pools, and any two
+        # of those together), as many machines as they have people
+        usable = {j.key: frozenset(n for n, _x in self.tech_use[j.key]) for j in free}
+        kinds = set(usable.values())
+        for pools in kinds | {a | b for a in kinds for b in kinds}:
+            people = sum(len(self.tech_pools[n]) for n in pools)
+            sets.append((people, [j for j in free if usable[j.key] <= pools]))
+        for size, members in sets:
+            for r in sorted({lo[j.key] for j in members}):
+                queue = [j for j in members if lo[j.key] >= r]
+                if len(queue) <= size:
+                    continue
+                least = _least_ends(r, [j.duration for j in queue], size)
+                if least > sum(lo[j.key] + j.duration for j in queue):
+                    model.Add(sum(self.finish_of[j.key] for j in queue) >= least)
+                promised = sorted({j.due for j in queue if j.due is not None})
+                for due in promised:
+                    due_by = [j for j in queue if j.due is not None and j.due <= due]
+                    if len(due_by) <= size:
+                        continue
+                    short = _least_ends(r, [j.duration for j in due_by], size)
+                    floor = sum(late_floor(j, lo[j.key]) for j in due_by)
+                    if short - sum(j.due for j in due_by) > floor:
+                        model.Add(
+                            sum(self.late[j.key] for j in due_by)
+                            >= short - sum(j.due for j in due_by)
+                        )
 
     def _cars(self, lo):
         """One job of a car at a time; the car's ends add up at least as in shortest-first
@@ -618,7 +924,7 @@ class _Model:
         for members in by_car.values():
             if len(members) <= 1:
                 continue
-            model.AddNoOverlap([self.interval[j.key] for j in members])
+            model.AddNoOverlap([i for j in members for i in self.intervals[j.key]])
             if all(j.fixed is None for j in members):
                 least, t = 0, min(lo[j.key] for j in members)
                 for duration in sorted(j.duration for j in members):
@@ -639,6 +945,10 @@ class _Model:
                 self.model.AddHint(self.start[k], self.earliest[k])
                 if self.choosing:  # a complete hint: the solver takes it as it is
                     self.model.AddHint(self.present[k], 0)
+                    for _p, z in self.pause.get(k, ()):
+                        self.model.AddHint(z, 0)
+                    for *_way, u in self.way_use.get(k, ()):
+                        self.model.AddHint(u, 0)
                     for var in (self.end.get(k), self.late.get(k)):
                         if var is not None:
                             self.model.AddHint(var, 0)
@@ -649,12 +959,17 @@ class _Model:
             if self.choosing:
                 self.model.AddHint(self.present[k], 1)
             self.model.AddHint(self.start[k], s)
+            end = self.tech_pools[tech_pool][0].finish(s, job.duration)
+            pause = end - s - job.duration
+            for p, z in self.pause.get(k, ()):
+                self.model.AddHint(z, 1 if p == pause else 0)
+            for side, n, p, _z, u in self.way_use.get(k, ()):
+                pool = tech_pool if side == "t" else bay_pool
+                self.model.AddHint(u, 1 if p == pause and n == pool else 0)
             if k in self.end:
-                self.model.AddHint(self.end[k], s + job.duration)
+                self.model.AddHint(self.end[k], end)
             if k in self.late:
-                self.model.AddHint(
-                    self.late[k], max(late_floor(job, lo[k]), s + job.duration - job.due)
-                )
+                self.model.AddHint(self.late[k], max(late_floor(job, lo[k]), end - job.due))
             for n, x in self.tech_use[k]:
                 self.model.AddHint(x, 1 if n == tech_pool else 0)
             for n, y in self.bay_use[k]:
@@ -685,17 +1000,20 @@ class _Model:
         """``plan`` in pools dealt out to named technicians and bays, with the pinned and
         started jobs: {key: (technician, bay, start, end)}."""
         duration = {j.key: j.duration for j in self.jobs}
-        named = {k: [None, None, s, s + duration[k]] for k, (_t, _b, s) in plan.items()}
+        named = {
+            k: [None, None, s, self.tech_pools[t][0].finish(s, duration[k])]
+            for k, (t, _b, s) in plan.items()
+        }
         for pools, index in ((self.tech_pools, 0), (self.bay_pools, 1)):
             for n, pool in enumerate(pools):
-                items = [(k, a[2], a[2] + duration[k]) for k, a in plan.items() if a[index] == n]
+                items = [(k, a[2], named[k][3]) for k, a in plan.items() if a[index] == n]
                 if items:
                     for k, member in _deal_out(pool, items).items():
                         named[k][index] = member
         for job in self.jobs:
             if job.fixed is not None:
                 tech, bay, s = job.fixed
-                named[job.key] = [tech, bay, s, s + job.duration]
+                named[job.key] = [tech, bay, s, s + self.wall[job.key]]
         return {k: tuple(v) for k, v in named.items()}
 
 
@@ -720,6 +1038,10 @@ def _run(model: _Model, time_limit, workers, seed, parameters, on_first):
     # neighbourhoods: on 2 cores the default three full-model workers starved the
     # neighbourhood search and the plan hardly moved from its start
     solver.parameters.num_full_subsolvers = 1
+    if time_limit < 5:
+        # presolve's probing took 0.3-1 s of a 2-s solve on 2 shared cores, and the
+        # model over lunch breaks then often found no plan in time
+        solver.parameters.cp_model_probing_level = 0
     for name, value in (parameters or {}).items():
         setattr(solver.parameters, name, value)
 
@@ -764,13 +1086,15 @@ def solve(
     jobs = [j for j in problem.jobs if j.key not in reasons]
     by_key = {j.key: j for j in jobs}
     lo, hi = _bounds(problem, by_key)
-    hint = hint or heuristic(problem)
+    # the list schedules get about a third of the time (one of them at least): on 2
+    # shared cores they, not the first second of search, make most of a 2-s plan
+    hint = hint or heuristic(problem, seconds=time_limit / 3)
     fixed_techs = {j.fixed[0] for j in jobs if j.fixed is not None}
     fixed_bays = {j.fixed[1] for j in jobs if j.fixed is not None}
     tech_pools = _pools(
         problem.technicians,
         fixed_techs,
-        lambda t: ("t", tuple(t.windows), t.bay_kinds, t.categories),
+        lambda t: ("t", tuple(t.windows), t.bay_kinds, t.categories, tuple(t.breaks)),
     )
     bay_pools = _pools(problem.bays, fixed_bays, lambda b: ("b", b.kind))
     free = [j for j in jobs if j.fixed is None]
@@ -809,6 +1133,8 @@ def solve(
         if start_plan is None:
             fallback = hint
             fallback.seconds = time.perf_counter() - begun
+            # what stage 1 proved (or only the jobs the precheck left out)
+            fallback.bound = UNPLACED * (len(reasons) + len(free) - upper)
             return fallback
         solution = Solution(status="feasible", unplaced=dict(reasons))
         plan = start_plan
@@ -835,6 +1161,17 @@ def solve(
     return measure(problem, solution)
 
 
+def _least_ends(start: int, durations, machines: int) -> int:
+    """The least sum of ends of jobs of ``durations`` on ``machines`` parallel machines
+    free from ``start``: shortest first, each to the machine free first."""
+    free = [start] * machines
+    total = 0
+    for n, d in enumerate(sorted(durations)):
+        free[n % machines] += d
+        total += free[n % machines]
+    return total
+
+
 def late_floor(job: Job, earliest: int) -> int:
     return max(0, earliest + job.duration - job.due) if job.due is not None else 0
 
@@ -846,8 +1183,9 @@ def lp_bound(problem: Problem, *, max_slots: int = 200) -> int | None:
     """A lower bound of the objective from the time-indexed LP relaxation, independent of
     CP-SAT (``bench/day_plan.py`` reports both): one variable per job and possible start on
     the grid of the day's data (the greatest common divisor of every time and duration —
-    a plan whose jobs all start as early as they can starts on it, so some best plan does),
-    each job started once, and in every grid step
+    a plan whose jobs all start as early as they can starts on it, so some best plan does)
+    and way over the breaks, each job started once, and in every grid step (a job over a
+    break holds its bay and car through it, its technician not)
 
     - the jobs that fit only in bays of a set of kinds (and each pair of such sets) at most
       as many as those bays;
@@ -866,6 +1204,7 @@ def lp_bound(problem: Problem, *, max_slots: int = 200) -> int | None:
     lo, hi = _bounds(problem, by_key)
     times = [problem.horizon]
     times += [w for t in problem.technicians for window in t.windows for w in window]
+    times += [b for t in problem.technicians for brk in t.breaks for b in brk]
     for job in jobs:
         times += [job.duration, job.release, lo[job.key], job.due or 0]
         times += [job.fixed[2]] if job.fixed is not None else []
@@ -875,49 +1214,60 @@ def lp_bound(problem: Problem, *, max_slots: int = 200) -> int | None:
     tech_pools = _pools(
         problem.technicians,
         {j.fixed[0] for j in jobs if j.fixed is not None},
-        lambda t: ("t", tuple(t.windows), t.bay_kinds, t.categories),
+        lambda t: ("t", tuple(t.windows), t.bay_kinds, t.categories, tuple(t.breaks)),
     )
     kinds = sorted({b.kind for b in problem.bays})
     kind_of = {b.id: b.kind for b in problem.bays}
     lp = pywraplp.Solver.CreateSolver("GLOP")
     running: dict = {}  # (resource, step) -> [variables]
-    cost, mean_end = [], {}
+    cost, mean_start, mean_end = [], {}, {}
+    horizon = problem.horizon
     for job in jobs:
         d = job.duration
+        # the ways to do the job: (start, end, steps the technician works or None: all)
+        # -> the technician pools that can
+        ways: dict = {}
         if job.fixed is not None:
             tech, bay, s = job.fixed
-            starts = [s]
+            # (a started job may run past its technician's shift: no technician counted)
+            ways[(s, fixed_end(problem, job), None)] = frozenset()
             fits = frozenset({kind_of.get(bay)})
-            usable = frozenset()  # (a started job may run past its technician's shift)
         else:
-            usable, starts = set(), set()
             for n, pool in enumerate(tech_pools):
-                if pool[0].can_do(job):
-                    for a, b in _start_domain(
-                        pool[0].windows, d, lo[job.key], hi[job.key], problem.horizon
-                    ):
-                        usable.add(n)
-                        starts.update(range(a, b + 1, grid))
-            starts, usable = sorted(starts), frozenset(usable)
+                if not pool[0].can_do(job):
+                    continue
+                windows = pool[0].windows
+                for a, b, pause in _start_spans(pool[0], d, lo[job.key], hi[job.key], horizon):
+                    for s in range(-(-a // grid) * grid, b + 1, grid):
+                        end, steps = s + d + pause, None
+                        if pause:  # not over the break
+                            steps = tuple(
+                                t
+                                for t in range(s, end, grid)
+                                if any(w <= t < e for w, e in windows)
+                            )
+                        ways.setdefault((s, end, steps), set()).add(n)
             fits = frozenset(k for k in kinds if bay_fits(job.bay_kind, k))
         chosen = []
-        for s in starts:
+        for (s, end, steps), usable in ways.items():
             x = lp.NumVar(0, 1, "")
-            end = s + d
             late = LATE_WEIGHT * max(0, end - job.due) if job.due is not None else 0
             cost.append((end + late) * x)
-            chosen.append((s, x))
+            chosen.append((s, end, x))
+            usable = frozenset(usable)
             for step in range(s, end, grid):
                 running.setdefault(("bay", fits, step), []).append(x)
-                if usable:
-                    running.setdefault(("tech", usable, step), []).append(x)
                 running.setdefault(("car", job.group, step), []).append(x)
-        lp.Add(sum(x for _s, x in chosen) == 1)
-        mean_end[job.key] = sum((s + d) * x for s, x in chosen)
+            if usable:
+                for step in steps if steps is not None else range(s, end, grid):
+                    running.setdefault(("tech", usable, step), []).append(x)
+        lp.Add(sum(x for _s, _e, x in chosen) == 1)
+        mean_start[job.key] = sum(s * x for s, _e, x in chosen)
+        mean_end[job.key] = sum(e * x for _s, e, x in chosen)
     for job in jobs:
         for before in job.after:
             if before in by_key:
-                lp.Add(mean_end[job.key] - job.duration >= mean_end[before])
+                lp.Add(mean_start[job.key] >= mean_end[before])
     steps = range(0, problem.horizon, grid)
     bay_sets = {key[1] for key in running if key[0] == "bay"}
     for kinds_in in bay_sets | {a | b for a in bay_sets for b in bay_sets}:
