@@ -20,33 +20,13 @@ from aftersales.appointments.optimiser import (
     lp_bound,
     solve,
 )
+from aftersales.appointments.tests.optimiser_rules import check_rules
 
 DAY = ((0, 480),)
 
 
 def tech(id, kinds=("general", "quick"), cats=(), windows=DAY):
     return Technician(id, windows, frozenset(kinds), frozenset(cats))
-
-
-def check_rules(problem, solution):
-    jobs = {j.key: j for j in problem.jobs}
-    techs = {t.id: t for t in problem.technicians}
-    bays = {b.id: b for b in problem.bays}
-    spans = {}
-    for key, (t, b, start, end) in solution.assignments.items():
-        job = jobs[key]
-        assert end - start == job.duration and start >= job.release
-        assert techs[t].can_do(job)
-        assert any(s <= start and end <= e for s, e in techs[t].windows)
-        assert bays[b].kind in {"quick": ("quick", "general")}.get(job.bay_kind, (job.bay_kind,))
-        for before in job.after:
-            assert solution.assignments[before][3] <= start
-        for resource in (("t", t), ("b", b), ("g", job.group)):
-            spans.setdefault(resource, []).append((start, end))
-    for resource, items in spans.items():
-        items.sort()
-        for (_s1, e1), (s2, _e2) in zip(items, items[1:], strict=False):
-            assert e1 <= s2, resource
 
 
 def test_a_small_day_is_planned_optimally_within_every_rule():
