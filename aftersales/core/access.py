@@ -26,7 +26,7 @@ class Scope:
         return not (self.everything or self.dealer_ids or self.region_ids)
 
 
-def _assignments(user):
+def role_assignments(user):
     """The user's active role assignments, loaded once per user object (per request)."""
     cached = getattr(user, "_role_assignment_cache", None)
     if cached is None:
@@ -57,7 +57,7 @@ def _compute_scope(user, permission: str) -> Scope:
     from aftersales.org.roles import PERMISSIONS
 
     dealers, regions, managed_regions = set(), set(), set()
-    for role, region_id, dealer_id, dealer_region_id in _assignments(user):
+    for role, region_id, dealer_id, dealer_region_id in role_assignments(user):
         if permission not in PERMISSIONS.get(role, ()):
             continue
         if dealer_id is None and region_id is None:

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from rest_framework import authentication
 
-from aftersales.core.access import _assignments
+from aftersales.core.access import role_assignments
 
 _entries: dict[str, tuple[float, object, object, list]] = {}
 _lock = threading.Lock()
@@ -47,7 +47,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if entry is None or entry[0] <= now:
             user, token = super().authenticate_credentials(key)
             snapshot = copy.copy(user)
-            entry = (now + ttl, snapshot, token, list(_assignments(user)))
+            entry = (now + ttl, snapshot, token, list(role_assignments(user)))
             with _lock:
                 if len(_entries) >= MAX_ENTRIES:
                     _entries.clear()

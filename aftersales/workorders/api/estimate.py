@@ -184,17 +184,6 @@ def line_items(data) -> list[dict]:
     return items
 
 
-def add_lines(actor, order, data, items=None):
-    """``{"version", "lines": [...]}``: several lines at once, all or none (``items``: the
-    lines already checked by ``line_items``)."""
-    return estimate.estimate_add_lines(
-        actor=actor,
-        repair_order=order,
-        version=data.get("version"),
-        lines=line_items(data) if items is None else items,
-    )
-
-
 def add_line(actor, order, data):
     """Add one line from request data (``kind`` labour/part/sublet/fee)."""
     kind = data.get("kind")
@@ -254,7 +243,12 @@ class EstimateViewSet(ScopedByActionMixin, viewsets.GenericViewSet):
                 user=request.user,
                 scope=f"ro-estimate-lines:{order.pk}",
                 key=request_key(request),
-                action=lambda: add_lines(request.user, order, request.data, items)[0],
+                action=lambda: estimate.estimate_add_lines(
+                    actor=request.user,
+                    repair_order=order,
+                    version=request.data.get("version"),
+                    lines=items,
+                )[0],
                 model=RepairOrderLine,
             )
             order.refresh_from_db(fields=["version"])
