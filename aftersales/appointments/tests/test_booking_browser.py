@@ -63,11 +63,15 @@ def test_book_a_suggested_time_and_see_it_on_the_calendar(tablet, live_server):
     day = timezone.localdate() + datetime.timedelta(days=2)
     page.locator("#id_day").fill(day.isoformat())
     page.locator("#id_day").dispatch_event("change")
+    # (the free times are fetched again on each change: pick one once the last fetch is in,
+    # or a late answer replaces the list and the pick with it)
+    expect(page.locator(".htmx-request")).to_have_count(0)
     day_slots = page.locator(f'.slot-day[data-day="{day.isoformat()}"] .slot-choice')
     expect(day_slots.nth(1)).to_be_visible()
     picked = day_slots.nth(1).inner_text()
     day_slots.nth(1).click()
     page.locator("#id_concern").fill("常规保养")
+    expect(page.locator("input[name=starts_at]:checked")).to_have_count(1)
     page.locator("#booking-submit").click()
 
     # then the booking page opens, and the day's calendar shows the booking at that time
