@@ -35,6 +35,7 @@ from aftersales.appointments.models import (
 )
 from aftersales.appointments.slots import (
     DayGrid,
+    Free,
     Needs,
     day_grids,
     find_slots,
@@ -212,9 +213,9 @@ def check_time(
     return steps
 
 
-def _take(grid: DayGrid, index: int, steps: int, needs: Needs, advisor, bay, technician):
-    """The (advisor, bay, technician) ids to book at ``index``: the given ones if free,
-    otherwise the least loaded free ones; ``slot_taken`` when any is missing."""
+def _take(grid: DayGrid, index: int, steps: int, needs: Needs, advisor, bay, technician) -> Free:
+    """Who to book at ``index`` (the given ones if free, otherwise the least loaded free
+    ones) and the grid steps the job takes; ``slot_taken`` when any is missing."""
     bays = grid.fitting_bays(needs.bay_kind)
     technicians = grid.skilled(needs.bay_kind, needs.categories)
     if bay is not None:
@@ -222,10 +223,8 @@ def _take(grid: DayGrid, index: int, steps: int, needs: Needs, advisor, bay, tec
     if technician is not None:
         technicians = [t for t in technicians if t == technician.pk]
     advisors = [advisor.pk] if advisor is not None else None
-    free_advisors, free_bays, free_techs = grid.free_at(
-        index, steps, bays, technicians, advisors=advisors, bay_kind=needs.bay_kind
-    )
-    if not (free_advisors and free_bays and free_techs):
+    free = grid.free_at(index, steps, bays, technicians, advisors=advisors, bay_kind=needs.bay_kind)
+    if not (free.advisors and free.bays and free.technicians):
         raise SlotTaken(
             _(
                 "This time is no longer free (advisor, bay or technician taken): "
@@ -233,7 +232,7 @@ def _take(grid: DayGrid, index: int, steps: int, needs: Needs, advisor, bay, tec
             ),
             fields={"starts_at": [_("Slot taken.")]},
         )
-    return free_advisors[0], free_bays[0], free_techs[0]
+    return free
 
 
 def _own(dealer, advisor, bay, technician) -> None:
@@ -258,8 +257,9 @@ def _place(dealer, settings, starts_at, needs, *, advisor, bay, technician, excl
     grid = day_grids(dealer, day, day, exclude_booking=exclude)[day]
     steps = check_time(settings, grid, starts_at, needs, now=now)
     index = round(grid.index(starts_at))
-    ids = _take(grid, index, steps, needs, advisor, bay, technician)
-    return grid.at(index), grid.at(index + steps), ids
+    free = _take(grid, index, steps, needs, advisor, bay, technician)
+    ids = free.advisors[0], free.bays[0], free.technicians[0]
+    return grid.at(index), grid.at(index + free.steps), ids
 
 
 # ---------------------------------------------------------------- booking

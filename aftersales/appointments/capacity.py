@@ -1,5 +1,6 @@
 """The workshop's capacity on a day (SPEC §3): when the dealer is open, who works when
-(technicians with their skills, advisors with their reception hours, absences taken off)
+(technicians with their skills, advisors with their reception hours, daily breaks and
+absences taken off)
 and which bays there are. The slot finder (``slots``) and the day plan (``dayplan``)
 both read it; neither writes it.
 
@@ -36,6 +37,13 @@ SERVICE_CATEGORY = {
 }
 
 
+# A gap of at most this long between two working windows of a technician (a lunch break,
+# a short absence) may be run across: the technician pauses, the car stays in its bay
+# and the job ends that much later. Longer gaps (leave, training) are not. A break set
+# up in the shift may not be longer.
+BREAK_MINUTES = 120
+
+
 def bay_fits(needed: str, bay_kind: str) -> bool:
     """Whether a job needing a ``needed`` bay can be done in a bay of ``bay_kind``."""
     return bay_kind in BAY_FITS.get(needed, (needed,))
@@ -60,6 +68,7 @@ class Person:
     windows: tuple[Window, ...]
     bay_kinds: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
+    rest: Window | None = None  # the daily break set up (lunch), if any that day
 
     def can_do(self, bay_kind: str, categories) -> bool:
         """Skilled for a job needing ``bay_kind`` with operations of ``categories``: a bay
@@ -68,6 +77,25 @@ class Person:
         if not any(bay_fits(bay_kind, kind) for kind in self.bay_kinds):
             return False
         return not self.categories or set(categories) <= self.categories
+
+    @property
+    def breaks(self) -> tuple[Window, ...]:
+        """The gaps between the windows a job may run across (``BREAK_MINUTES``)."""
+        limit = datetime.timedelta(minutes=BREAK_MINUTES)
+        return tuple(
+            (end, start)
+            for (_s, end), (start, _e) in zip(self.windows, self.windows[1:], strict=False)
+            if end < start and start - end <= limit
+        )
+
+    @property
+    def rest_breaks(self) -> tuple[Window, ...]:
+        """The ``breaks`` holding the daily break set up: the ones a booking may run
+        over (a short absence is not offered to run a booking across)."""
+        rest = self.rest
+        if rest is None:
+            return ()
+        return tuple(b for b in self.breaks if b[0] <= rest[0] and rest[1] <= b[1])
 
 
 @dataclass
@@ -139,9 +167,18 @@ def _cut(windows: list[Window], absences: list[Window]) -> list[Window]:
     return windows
 
 
-def _window(day, start, end, opens, closes) -> list[Window]:
+def _rest(day, row) -> Window | None:
+    """The daily break of a technician or advisor ``row`` on ``day``."""
+    if row.break_start is None or row.break_end is None:
+        return None
+    return _at(day, row.break_start), _at(day, row.break_end)
+
+
+def _windows(day, start, end, opens, closes, away) -> list[Window]:
+    """The windows of a shift or reception hours from ``start`` to ``end`` on ``day``:
+    within the opening hours, without the daily break and the absences (``away``)."""
     start, end = max(_at(day, start), opens), min(_at(day, end), closes)
-    return [(start, end)] if start < end else []
+    return _cut([(start, end)], away) if start < end else []
 
 
 def days_capacity(dealer, first: datetime.date, last: datetime.date) -> dict:
@@ -207,9 +244,15 @@ def days_capacity(dealer, first: datetime.date, last: datetime.date) -> dict:
             for tech in technicians:
                 if weekday not in (tech.weekdays or []):
                     continue
-                windows = _cut(
-                    _window(day, tech.shift_start, tech.shift_end, opens, closes),
-                    absences.get(tech.user_id, []),
+                rest = _rest(day, tech)
+                away = absences.get(tech.user_id, [])
+                windows = _windows(
+                    day,
+                    tech.shift_start,
+                    tech.shift_end,
+                    opens,
+                    closes,
+                    [rest, *away] if rest else away,
                 )
                 if windows:
                     capacity.technicians.append(
@@ -219,14 +262,21 @@ def days_capacity(dealer, first: datetime.date, last: datetime.date) -> dict:
                             tuple(windows),
                             frozenset(tech.bay_kinds or []),
                             frozenset(tech.categories or []),
+                            rest,
                         )
                     )
             for advisor in advisors:
                 if weekday not in (advisor.weekdays or []):
                     continue
-                windows = _cut(
-                    _window(day, advisor.reception_start, advisor.reception_end, opens, closes),
-                    absences.get(advisor.user_id, []),
+                rest = _rest(day, advisor)
+                away = absences.get(advisor.user_id, [])
+                windows = _windows(
+                    day,
+                    advisor.reception_start,
+                    advisor.reception_end,
+                    opens,
+                    closes,
+                    [rest, *away] if rest else away,
                 )
                 if windows:
                     capacity.advisors.append(

@@ -6,7 +6,7 @@ jobs where they are, asks the optimiser (CP-SAT, hinted with first come first se
 the rest and writes the plan; a repair order whose planned finish is later than its
 promised time gets the new promised time and a timeline entry, which its advisor sees.
 ``planned_job_move`` lets the foreman put a job elsewhere (it is then pinned); a job may
-run over a technician's short break (``BREAK_MINUTES``), ending that much later;
+run over a technician's short break (``capacity.BREAK_MINUTES``), ending that much later;
 ``replan_on_delays`` re-plans a day when a clocked-on job runs over its planned end.
 """
 
@@ -55,12 +55,6 @@ REASONS = {
 }
 
 
-# A gap of at most this many minutes between two working windows of a technician (a lunch
-# break, a short absence) may be run across: the technician pauses, the car stays in its
-# bay and the job ends that much later. Longer gaps (leave, training) are not.
-BREAK_MINUTES = 120
-
-
 class PlanRefused(Conflict):
     code = "plan_refused"
 
@@ -81,11 +75,7 @@ def technician_of(person, opens) -> optimiser.Technician:
     """A capacity ``Person`` as the optimiser's technician (minutes from ``opens``), with
     the breaks a job may run across."""
     windows = tuple((_minutes(s, opens), _minutes(e, opens)) for s, e in person.windows)
-    breaks = tuple(
-        (end, start)
-        for (_s, end), (start, _e) in zip(windows, windows[1:], strict=False)
-        if 0 < start - end <= BREAK_MINUTES
-    )
+    breaks = tuple((_minutes(s, opens), _minutes(e, opens)) for s, e in person.breaks)
     return optimiser.Technician(
         person.user_id, windows, person.bay_kinds, person.categories, breaks=breaks
     )

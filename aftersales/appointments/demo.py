@@ -28,15 +28,32 @@ B = BookingStatus
 PAST_DAYS = 21
 AHEAD_DAYS = 14
 # extra technicians: (suffix, name, bay kinds, categories, shift)
+# (suffix, name, bay kinds, categories, shift, lunch break: staggered, so the workshop
+# never stops at noon)
 TECHNICIANS = [
-    ("tech", "全能技师", ["general", "quick", "alignment"], [], ("08:30", "17:30")),
-    ("tech2", "快修技师", ["quick", "general"], ["maintenance", "diagnosis"], ("08:30", "17:30")),
+    (
+        "tech",
+        "全能技师",
+        ["general", "quick", "alignment"],
+        [],
+        ("08:30", "17:30"),
+        ("12:00", "13:00"),
+    ),
+    (
+        "tech2",
+        "快修技师",
+        ["quick", "general"],
+        ["maintenance", "diagnosis"],
+        ("08:30", "17:30"),
+        ("11:30", "12:30"),
+    ),
     (
         "tech3",
         "底盘技师",
         ["general", "alignment"],
         ["chassis", "engine", "diagnosis"],
         ("08:30", "17:30"),
+        ("12:00", "13:00"),
     ),
     (
         "tech4",
@@ -44,14 +61,16 @@ TECHNICIANS = [
         ["ev", "general"],
         ["hv", "electrical", "diagnosis"],
         ("09:00", "18:00"),
+        ("12:30", "13:30"),
     ),
-    ("tech5", "钣喷技师", ["body", "paint"], ["body"], ("08:30", "17:30")),
+    ("tech5", "钣喷技师", ["body", "paint"], ["body"], ("08:30", "17:30"), ("12:00", "13:00")),
     (
         "tech6",
         "晚班机修",
         ["general", "quick"],
         ["engine", "electrical", "maintenance"],
         ("12:00", "18:00"),
+        (None, None),
     ),
 ]
 CHANNELS = [
@@ -161,8 +180,10 @@ def _staff(dealer, now) -> int:
                 categories=cats,
                 shift_start=start,
                 shift_end=end,
+                break_start=pause[0],
+                break_end=pause[1],
             )
-            for suffix, _name, kinds, cats, (start, end) in TECHNICIANS
+            for suffix, _name, kinds, cats, (start, end), pause in TECHNICIANS
         ],
         ignore_conflicts=True,
     )
@@ -170,7 +191,12 @@ def _staff(dealer, now) -> int:
     Advisor.objects.bulk_create(
         [
             Advisor(
-                dealer=dealer, user=advisors[0], reception_start="08:30", reception_end="17:30"
+                dealer=dealer,
+                user=advisors[0],
+                reception_start="08:30",
+                reception_end="17:30",
+                break_start="12:30",
+                break_end="13:15",
             ),
             Advisor(
                 dealer=dealer,
@@ -250,16 +276,11 @@ def _load_dealer(dealer, rng, now) -> dict:
         for offset in range(grid.size):
             for index in (desired_index + offset, desired_index - offset):
                 if 0 <= index <= grid.size - steps:
-                    advisors, free_bays, free_techs = grid.free_at(index, steps, bays, techs)
-                    if free_techs:
-                        grid.occupy(
-                            advisors[0],
-                            free_bays[0],
-                            free_techs[0],
-                            grid.at(index),
-                            grid.at(index + steps),
-                        )
-                        return index, advisors[0], free_bays[0], free_techs[0]
+                    free = grid.free_at(index, steps, bays, techs)
+                    if free.technicians:
+                        ids = free.advisors[0], free.bays[0], free.technicians[0]
+                        grid.occupy(*ids, grid.at(index), grid.at(index + free.steps))
+                        return index, free.steps, *ids
         return None
 
     def add(
@@ -295,7 +316,7 @@ def _load_dealer(dealer, rng, now) -> dict:
         found = place(day, desired_index, steps, bay_kind, categories)
         if found is None:
             return None
-        index, advisor, bay, tech = found
+        index, taken, advisor, bay, tech = found
         starts_at = grid.at(index)
         lead = datetime.timedelta(hours=rng.choice([2, 6, 20, 30, 50, 75, 120, 170]))
         created = min(starts_at - lead, now - datetime.timedelta(minutes=5))
@@ -312,7 +333,7 @@ def _load_dealer(dealer, rng, now) -> dict:
             bay_kind=bay_kind,
             hours=hours,
             starts_at=starts_at,
-            ends_at=grid.at(index + steps),
+            ends_at=grid.at(index + taken),
             advisor_id=advisor,
             bay_id=bay,
             technician_id=tech,

@@ -114,6 +114,12 @@ class ClosedDay(models.Model):
         return f"{self.day} {self.reason}"
 
 
+# no break (both empty) or one that ends after it starts
+BREAK_VALID = Q(break_start__isnull=True, break_end__isnull=True) | Q(
+    break_end__gt=models.F("break_start")
+)
+
+
 class Technician(models.Model):
     """A technician's place in the workshop's capacity: the bay kinds and operation
     categories they may work on (skills) and their weekly shift."""
@@ -125,6 +131,10 @@ class Technician(models.Model):
     weekdays = models.JSONField(_("works on weekdays"), default=_all_weekdays)  # [0..6]
     shift_start = models.TimeField(_("shift starts"), default="08:30")
     shift_end = models.TimeField(_("shift ends"), default="17:30")
+    # a daily break within the shift (lunch); none when both are empty. A job may run
+    # over it: the technician pauses and the car stays in its bay.
+    break_start = models.TimeField(_("break from"), null=True, blank=True)
+    break_end = models.TimeField(_("break until"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -140,6 +150,7 @@ class Technician(models.Model):
                 condition=Q(shift_end__gt=models.F("shift_start")),
                 name="appointments_tech_shift_forward",
             ),
+            models.CheckConstraint(condition=BREAK_VALID, name="appointments_tech_break"),
         ]
 
     def __str__(self):
@@ -155,6 +166,9 @@ class Advisor(models.Model):
     weekdays = models.JSONField(_("receives on weekdays"), default=_all_weekdays)
     reception_start = models.TimeField(_("reception from"), default="08:30")
     reception_end = models.TimeField(_("reception until"), default="17:00")
+    # a daily break within the reception hours; none when both are empty
+    break_start = models.TimeField(_("break from"), null=True, blank=True)
+    break_end = models.TimeField(_("break until"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -170,6 +184,7 @@ class Advisor(models.Model):
                 condition=Q(reception_end__gt=models.F("reception_start")),
                 name="appointments_advisor_hours_forward",
             ),
+            models.CheckConstraint(condition=BREAK_VALID, name="appointments_advisor_break"),
         ]
 
     def __str__(self):

@@ -1,7 +1,8 @@
 """The workshop's capacity set-up (SPEC §3): booking rules, closed days, technicians with
-their skills and shift, advisors' reception hours, absences. Each service checks
-``appointments.change_schedulesettings`` at the dealer, validates before writing (a coded,
-translated error names the field; nothing changes) and leaves an audit row."""
+their skills, shift and daily break, advisors' reception hours and break, absences. Each
+service checks ``appointments.change_schedulesettings`` at the dealer, validates before
+writing (a coded, translated error names the field; nothing changes) and leaves an audit
+row."""
 
 import datetime
 
@@ -9,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.appointments.capacity import BREAK_MINUTES
 from aftersales.appointments.models import (
     Absence,
     Advisor,
@@ -67,6 +69,34 @@ def _span(start, end, start_field, end_field):
     start, end = _time(start, start_field), _time(end, end_field)
     if end <= start:
         _invalid(end_field, _("The end must be after the start."), "end_before_start")
+    return start, end
+
+
+def _break(start, end, within, hours_field) -> tuple:
+    """A daily break (``start``, ``end``; both empty: none) inside the ``within`` hours,
+    at most ``BREAK_MINUTES`` long."""
+    if start in (None, "") and end in (None, ""):
+        return None, None
+    for field, value in (("break_start", start), ("break_end", end)):
+        if value in (None, ""):
+            _invalid(
+                field, _("Enter both the start and the end of the break, or neither."), "break_half"
+            )
+    start, end = _span(start, end, "break_start", "break_end")
+    if not within[0] < start or not end < within[1]:
+        _invalid(
+            "break_start",
+            _("The break must lie within the %(hours)s.") % {"hours": hours_field},
+            "break_outside",
+        )
+    minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    if minutes > BREAK_MINUTES:
+        _invalid(
+            "break_end",
+            _("A break is at most %(minutes)s minutes: enter longer time off as an absence.")
+            % {"minutes": BREAK_MINUTES},
+            "break_too_long",
+        )
     return start, end
 
 
@@ -153,10 +183,12 @@ def technician_save(
     weekdays=range(7),
     shift_start="08:30",
     shift_end="17:30",
+    break_start=None,
+    break_end=None,
     active=True,
 ) -> Technician:
-    """A technician's skills (bay kinds, operation categories; none = every category) and
-    weekly shift; made the first time, changed after."""
+    """A technician's skills (bay kinds, operation categories; none = every category),
+    weekly shift and daily break; made the first time, changed after."""
     require_at(actor, PERMISSION, dealer=dealer)
     _staff_with_role(dealer, user, "technician", "user")
     kinds = _choices(bay_kinds, BayKind, "bay_kinds", _("Unknown bay kind."), "unknown_bay_kind")
@@ -174,12 +206,15 @@ def technician_save(
         "unknown_category",
     )
     start, end = _span(shift_start, shift_end, "shift_start", "shift_end")
+    pause = _break(break_start, break_end, (start, end), _("shift"))
     values = {
         "bay_kinds": kinds,
         "categories": cats,
         "weekdays": _weekdays(weekdays),
         "shift_start": start,
         "shift_end": end,
+        "break_start": pause[0],
+        "break_end": pause[1],
         "active": bool(active),
     }
     found = Technician.objects.select_for_update().filter(dealer=dealer, user=user).first()
@@ -204,15 +239,20 @@ def advisor_save(
     weekdays=range(7),
     reception_start="08:30",
     reception_end="17:00",
+    break_start=None,
+    break_end=None,
     active=True,
 ) -> Advisor:
     require_at(actor, PERMISSION, dealer=dealer)
     _staff_with_role(dealer, user, "service_advisor", "user")
     start, end = _span(reception_start, reception_end, "reception_start", "reception_end")
+    pause = _break(break_start, break_end, (start, end), _("reception hours"))
     values = {
         "weekdays": _weekdays(weekdays),
         "reception_start": start,
         "reception_end": end,
+        "break_start": pause[0],
+        "break_end": pause[1],
         "active": bool(active),
     }
     found = Advisor.objects.select_for_update().filter(dealer=dealer, user=user).first()

@@ -12,6 +12,13 @@ and "some advisor", and only at the offered starts the least-loaded advisor, bay
 exactly the kind needed first) and technician are picked. A two-week search is a few
 thousand integer operations; reading the data is most of its time.
 
+A technician's daily break (lunch, set up in the capacity) may fall inside a job: the
+technician pauses, the bay stays taken and the job ends that much later (a short absence
+is not run across here, though the day plan may do so). Such starts come from a second
+mask per break (the break counted as free, the job longer by the break) cut to the
+starts before the break whose work runs past it; a slot then takes ``steps`` plus the
+break on the grid.
+
 The bookings are read in one query for the whole range and the capacity in six
 (``capacity.days_capacity``), whatever the range. Work of repair orders already in the
 workshop is not counted here: the day plan puts it and the arriving bookings together.
@@ -48,6 +55,20 @@ class Needs(NamedTuple):
     categories: frozenset[str]
     hours: Decimal
     operations: tuple = ()  # ((LabourOperation, hours), ...)
+
+
+class Free(NamedTuple):
+    """Who is free for a job starting at a grid step (``DayGrid.free_at``), least loaded
+    first, and the grid steps the job then takes (its work plus a technician's break it
+    runs over); empty lists when any kind has none."""
+
+    advisors: list
+    bays: list
+    technicians: list
+    steps: int = 0
+
+
+NONE_FREE = Free([], [], [])
 
 
 @dataclass(frozen=True)
@@ -130,6 +151,8 @@ class DayGrid:
         self.bays: dict[int, list[int]] = {}
         self.technicians: dict[int, list[int]] = {}
         self.people = {p.user_id: p for p in capacity.technicians}
+        # technician -> their breaks on the grid, (first step, first step after), in order
+        self.breaks: dict[int, tuple[tuple[int, int], ...]] = {}
         self.bay_kind = {b.id: b.kind for b in capacity.bays}
         self._ranks: dict[str, dict[int, int]] = {}  # bay kind -> {bay: 0 exact, 1 fits}
         if not capacity.is_open:
@@ -140,6 +163,15 @@ class DayGrid:
             self.advisors[person.user_id] = [self._windows(person.windows), 0]
         for person in capacity.technicians:
             self.technicians[person.user_id] = [self._windows(person.windows), 0]
+            steps = tuple(
+                (
+                    max(0, math.floor(self.index(s) + 1e-9)),
+                    min(self.size, math.ceil(self.index(e) - 1e-9)),
+                )
+                for s, e in person.rest_breaks
+            )
+            if steps:
+                self.breaks[person.user_id] = steps
         for bay in capacity.bays:
             self.bays[bay.id] = [full, 0]
         for advisor_id, bay_id, technician_id, starts_at, ends_at in bookings:
@@ -200,20 +232,41 @@ class DayGrid:
     def skilled(self, bay_kind: str, categories) -> list[int]:
         return [t for t, p in self.people.items() if p.can_do(bay_kind, categories)]
 
-    def free_at(self, index: int, steps: int, bays, technicians, advisors=None, bay_kind=None):
-        """(advisors, bays, technicians) free for a job of ``steps`` starting at ``index``,
-        each least loaded first (bays of exactly ``bay_kind`` before the ones it only fits
-        in, so a quick service leaves the general bays to repairs); empty lists when any
-        kind has none."""
+    def span(self, technician: int, index: int, steps: int) -> int:
+        """The grid steps a job of ``steps`` takes when ``technician`` starts it at
+        ``index`` (its work plus the breaks it runs over); 0 when the technician is not
+        available or busy for it, or it would run past closing time."""
+        available, busy = self.technicians[technician]
+        end, paused = index + steps, 0
+        for first, after in self.breaks.get(technician, ()):
+            if index < first < end:
+                end += after - first
+                paused |= _mask(after - first, first)
+        if index < 0 or end > self.size:
+            return 0
+        need = _mask(end - index, index)
+        work = need & ~paused
+        return end - index if available & work == work and not busy & need else 0
+
+    def free_at(
+        self, index: int, steps: int, bays, technicians, advisors=None, bay_kind=None
+    ) -> Free:
+        """Who is free for a job of ``steps`` starting at ``index``: advisors, bays (of
+        exactly ``bay_kind`` before the ones it only fits in, so a quick service leaves the
+        general bays to repairs) and technicians, each least loaded first. Technicians
+        whose break the job would run over come only when no one can do it without."""
         if index < 0 or index + steps > self.size:
-            return [], [], []
-        need = _mask(steps, index)
+            return NONE_FREE
         reception = _mask(min(self.reception, self.size - index), index)
         free_advisors = self._free(
             self.advisors, self.advisors if advisors is None else advisors, reception
         )
         if not free_advisors:
-            return [], [], []
+            return NONE_FREE
+        spans = {t: self.span(t, index, steps) for t in technicians if t in self.technicians}
+        length = min((n for n in spans.values() if n), default=0)
+        if not length:
+            return NONE_FREE
         rank = None
         if bay_kind is not None:
             rank = self._ranks.get(bay_kind)
@@ -221,10 +274,14 @@ class DayGrid:
                 rank = self._ranks[bay_kind] = {
                     b: int(kind != bay_kind) for b, kind in self.bay_kind.items()
                 }
-        free_bays = self._free(self.bays, bays, need, rank)
+        free_bays = self._free(self.bays, bays, _mask(length, index), rank)
         if not free_bays:
-            return [], [], []
-        return free_advisors, free_bays, self._free(self.technicians, technicians, need)
+            return NONE_FREE
+        free_techs = sorted(
+            (t for t, n in spans.items() if n == length),
+            key=lambda t: (self.technicians[t][1].bit_count(), t),
+        )
+        return Free(free_advisors, free_bays, free_techs, length)
 
     def starts(self, table: dict, candidates, steps: int, *, to_closing=False) -> dict:
         """``{id: mask}`` of the candidates: bit ``i`` set when the candidate is available
@@ -241,6 +298,39 @@ class DayGrid:
             bits = _runs((row[0] & ~row[1]) | beyond, steps) & inside
             if bits:
                 found[c] = bits
+        return found
+
+    def technician_starts(self, candidates, steps: int) -> dict:
+        """``{grid steps taken: {technician: mask}}``: bit ``i`` set when the technician
+        can do a job of ``steps`` from ``i``, taking ``steps`` (no break inside) or
+        ``steps`` plus the breaks it runs over (the break counted free, the start before
+        the first break it crosses and the work running past the last)."""
+        found = {steps: self.starts(self.technicians, candidates, steps)}
+        for c in candidates:
+            breaks = self.breaks.get(c)
+            if not breaks or c not in self.technicians:
+                continue
+            available, busy = self.technicians[c]
+            paused = 0
+            for first, after in breaks:
+                paused |= _mask(after - first, first)
+            free = available & ~busy
+            over = (available | paused) & ~busy
+            for j, (first, _after) in enumerate(breaks):
+                pause = 0
+                for k in range(j, len(breaks)):
+                    pause += breaks[k][1] - breaks[k][0]
+                    length = steps + pause
+                    following = breaks[k + 1][0] if k + 1 < len(breaks) else self.size
+                    # starts after the break before, ahead of this one; work past the last
+                    low = max(breaks[j - 1][1] if j else 0, breaks[k][1] - length + 1)
+                    high = min(first - 1, following - length)
+                    if low > high:
+                        continue
+                    bits = _runs(over, length) & free & _mask(high - low + 1, low)
+                    if bits:
+                        row = found.setdefault(length, {})
+                        row[c] = row.get(c, 0) | bits
         return found
 
     def load_minutes(self, bay_id, technician_id) -> int:
@@ -314,32 +404,43 @@ def find_slots(
         if steps > grid.size:
             continue
         # per resource, a mask of the starts it could take; their AND per kind is the
-        # day's offer, then the least-loaded resource is picked only at the offered starts
-        bays = grid.starts(grid.bays, grid.fitting_bays(bay_kind), steps)
-        technicians = grid.starts(grid.technicians, grid.skilled(bay_kind, categories), steps)
-        if not bays or not technicians:
-            continue
+        # day's offer, then the least-loaded resource is picked only at the offered starts.
+        # A start may be offered taking different lengths (a technician's break inside):
+        # the shortest wins.
+        fitting = grid.fitting_bays(bay_kind)
         advisors = grid.starts(grid.advisors, grid.advisors, grid.reception, to_closing=True)
-        offer = _any(bays) & _any(technicians) & _any(advisors)
+        allowed = _any(advisors)
         if grid.opens < now:
-            offer &= ~_mask(max(0, math.ceil(grid.index(now) - 1e-9)), 0)
-        if not offer:
+            allowed &= ~_mask(max(0, math.ceil(grid.index(now) - 1e-9)), 0)
+        offers = []  # (length, offer, bays, technicians), shortest first
+        taken = 0
+        by_length = grid.technician_starts(grid.skilled(bay_kind, categories), steps)
+        for length, technicians in sorted(by_length.items()):
+            if not technicians or length > grid.size:
+                continue
+            bays = grid.starts(grid.bays, fitting, length)
+            offer = _any(bays) & _any(technicians) & allowed & ~taken
+            if offer:
+                offers.append((length, offer, bays, technicians))
+                taken |= offer
+        if not taken:
             continue
         bay_load, tech_load, advisor_load = (
             {key: busy.bit_count() for key, (_avail, busy) in table.items()}
             for table in (grid.bays, grid.technicians, grid.advisors)
         )
-        rank = {b: int(grid.bay_kind[b] != bay_kind) for b in bays}
-        while offer:
-            bit = offer & -offer
-            offer ^= bit
+        rank = {b: int(grid.bay_kind[b] != bay_kind) for b in fitting}
+        while taken:
+            bit = taken & -taken
+            taken ^= bit
             index = bit.bit_length() - 1
+            length, _offer, bays, technicians = next(o for o in offers if o[1] & bit)
             bay_id = _least(bays, bit, bay_load, rank)
             technician_id = _least(technicians, bit, tech_load)
             slots.append(
                 Slot(
                     starts_at=grid.at(index),
-                    ends_at=grid.at(index + steps),
+                    ends_at=grid.at(index + length),
                     advisor_id=_least(advisors, bit, advisor_load),
                     bay_id=bay_id,
                     technician_id=technician_id,
@@ -348,5 +449,4 @@ def find_slots(
             )
             if limit is not None and len(slots) >= limit:
                 return slots
-    return slots
     return slots

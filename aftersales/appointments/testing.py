@@ -36,8 +36,11 @@ def make_technician(
     weekdays=None,
     start=datetime.time(8, 30),
     end=datetime.time(18, 0),
+    rest=(None, None),
     user=None,
 ):
+    """A technician (a new user unless ``user``) with a shift and ``rest``, the daily
+    break as (start, end) times."""
     from aftersales.appointments.models import Technician
 
     return Technician.objects.create(
@@ -48,6 +51,8 @@ def make_technician(
         weekdays=list(weekdays if weekdays is not None else range(7)),
         shift_start=start,
         shift_end=end,
+        break_start=rest[0],
+        break_end=rest[1],
     )
 
 

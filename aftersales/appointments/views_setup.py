@@ -134,6 +134,8 @@ def _save(request, dealer):
                 weekdays=post.getlist("weekdays"),
                 shift_start=post.get("shift_start", ""),
                 shift_end=post.get("shift_end", ""),
+                break_start=post.get("break_start", ""),
+                break_end=post.get("break_end", ""),
                 active=post.get("active", "on") == "on",
             )
         elif form == "advisor":
@@ -144,6 +146,8 @@ def _save(request, dealer):
                 weekdays=post.getlist("weekdays"),
                 reception_start=post.get("reception_start", ""),
                 reception_end=post.get("reception_end", ""),
+                break_start=post.get("break_start", ""),
+                break_end=post.get("break_end", ""),
                 active=post.get("active", "on") == "on",
             )
         elif form == "absence":

@@ -258,6 +258,8 @@ class TechnicianSerializer(StaffSerializer):
             "weekdays",
             "shift_start",
             "shift_end",
+            "break_start",
+            "break_end",
             "active",
         ]
         read_only_fields = fields
@@ -277,6 +279,10 @@ class TechnicianWrite(serializers.Serializer):
     weekdays = serializers.ListField(child=serializers.IntegerField(), required=False)
     shift_start = serializers.TimeField(required=False)
     shift_end = serializers.TimeField(required=False)
+    break_start = serializers.TimeField(
+        required=False, allow_null=True, help_text="A daily break (lunch); null: none."
+    )
+    break_end = serializers.TimeField(required=False, allow_null=True)
     active = serializers.BooleanField(required=False)
 
 
@@ -293,6 +299,8 @@ class AdvisorSerializer(StaffSerializer):
             "weekdays",
             "reception_start",
             "reception_end",
+            "break_start",
+            "break_end",
             "active",
         ]
         read_only_fields = fields
@@ -304,6 +312,10 @@ class AdvisorWrite(serializers.Serializer):
     weekdays = serializers.ListField(child=serializers.IntegerField(), required=False)
     reception_start = serializers.TimeField(required=False)
     reception_end = serializers.TimeField(required=False)
+    break_start = serializers.TimeField(
+        required=False, allow_null=True, help_text="A daily break (lunch); null: none."
+    )
+    break_end = serializers.TimeField(required=False, allow_null=True)
     active = serializers.BooleanField(required=False)
 
 
@@ -357,7 +369,7 @@ _STAFF_FILTERS = [DEALER, OpenApiParameter("active", OpenApiTypes.BOOL)]
         responses={201: TechnicianSerializer, 200: TechnicianSerializer, 400: INVALID},
     ),
     partial_update=extend_schema(
-        summary="Change a technician's skills, shift or active flag",
+        summary="Change a technician's skills, shift, break or active flag",
         request=TechnicianWrite,
         responses={200: TechnicianSerializer, 400: INVALID},
     ),
@@ -366,7 +378,16 @@ class TechnicianViewSet(StaffViewSet):
     queryset = Technician.objects.select_related("user", "dealer").order_by("dealer_id", "id")
     serializer_class = TechnicianSerializer
     write_class = TechnicianWrite
-    fields = ("bay_kinds", "categories", "weekdays", "shift_start", "shift_end", "active")
+    fields = (
+        "bay_kinds",
+        "categories",
+        "weekdays",
+        "shift_start",
+        "shift_end",
+        "break_start",
+        "break_end",
+        "active",
+    )
 
     def save(self, **values):
         return setup.technician_save(**values)
@@ -386,7 +407,7 @@ class TechnicianViewSet(StaffViewSet):
         responses={201: AdvisorSerializer, 200: AdvisorSerializer, 400: INVALID},
     ),
     partial_update=extend_schema(
-        summary="Change an advisor's reception hours or active flag",
+        summary="Change an advisor's reception hours, break or active flag",
         request=AdvisorWrite,
         responses={200: AdvisorSerializer, 400: INVALID},
     ),
@@ -395,7 +416,7 @@ class AdvisorViewSet(StaffViewSet):
     queryset = Advisor.objects.select_related("user", "dealer").order_by("dealer_id", "id")
     serializer_class = AdvisorSerializer
     write_class = AdvisorWrite
-    fields = ("weekdays", "reception_start", "reception_end", "active")
+    fields = ("weekdays", "reception_start", "reception_end", "break_start", "break_end", "active")
 
     def save(self, **values):
         return setup.advisor_save(**values)

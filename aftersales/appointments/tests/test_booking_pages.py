@@ -193,6 +193,25 @@ def test_the_slot_partial_follows_the_operations_and_says_when_nothing_is_free(
     assert 'id="no-slots"' in closed.text
 
 
+def test_a_free_time_running_over_lunch_says_when_the_work_is_done(page, workshop, bj01):
+    from aftersales.appointments.models import Technician
+
+    # (a shift from 10:30: the first free times shown reach the lunch)
+    Technician.objects.filter(dealer=bj01).update(
+        shift_start=datetime.time(10, 30),
+        break_start=datetime.time(12),
+        break_end=datetime.time(13),
+    )
+    day = TOMORROW()
+
+    slots = page.get(reverse("booking-slots"), {"service_type": "repair", "day": day.isoformat()})
+
+    # two hours of repair from 11:00: one before lunch, one after it
+    at_eleven = slots.text.split(f'value="{day.isoformat()} 11:00"')[1].split("</label>")[0]
+    assert 'title="预计完工 14:00"' in at_eleven
+    assert f'value="{day.isoformat()} 12:30"' not in slots.text  # nothing starts at lunch
+
+
 def test_form_errors_are_shown_translated(page, workshop, sa, bj01, vehicle):
     data = {
         "dealer": bj01.pk,

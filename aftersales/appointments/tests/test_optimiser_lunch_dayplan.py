@@ -1,12 +1,15 @@
-"""The day plan on the database with a lunch break (a short absence in the shift): a job
+"""The day plan on the database with a lunch break (the technician's daily break set up in
+the capacity, or a short absence entered for it: both work alike): a job
 may run over it — the car stays in its bay, the job ends an hour later — the foreman's
 moves are checked the same way, a started job pauses over it, and a long absence is
 never run over."""
 
+import datetime
+
 import pytest
 
 from aftersales.appointments.dayplan import day_plan_build, planned_job_move
-from aftersales.appointments.models import Absence, PlannedJob
+from aftersales.appointments.models import Absence, PlannedJob, Technician
 from aftersales.appointments.tests.conftest import DAY, NOW, at
 from aftersales.appointments.tests.test_dayplan import labour
 from aftersales.core.errors import ServiceError
@@ -20,11 +23,16 @@ def foreman(bj01):
     return staff_of(bj01, "foreman")
 
 
-@pytest.fixture
-def away(bj01, workshop):
+@pytest.fixture(params=["daily break", "short absence"])
+def away(request, bj01, workshop):
     """Technician 0 has lunch 12:00-13:00; technician 1 is away 10:00-13:00 (training)."""
     first, second = (t.user for t in workshop["technicians"])
-    Absence.objects.create(dealer=bj01, user=first, starts_at=at(12), ends_at=at(13))
+    if request.param == "daily break":
+        Technician.objects.filter(user=first).update(
+            break_start=datetime.time(12), break_end=datetime.time(13)
+        )
+    else:
+        Absence.objects.create(dealer=bj01, user=first, starts_at=at(12), ends_at=at(13))
     Absence.objects.create(dealer=bj01, user=second, starts_at=at(10), ends_at=at(13))
     return first, second
 

@@ -57,6 +57,12 @@ def test_a_technicians_skills_and_shift_are_saved_and_audited(bj01, manager):
         ({"shift_start": "18:00", "shift_end": "09:00"}, "shift_end", "end_before_start"),
         ({"shift_start": "8 o'clock"}, "shift_start", "bad_time"),
         ({"weekdays": [7]}, "weekdays", "bad_weekday"),
+        ({"break_start": "12:00"}, "break_end", "break_half"),
+        ({"break_start": "", "break_end": "13:00"}, "break_start", "break_half"),
+        ({"break_start": "13:00", "break_end": "12:00"}, "break_end", "end_before_start"),
+        ({"break_start": "08:00", "break_end": "09:00"}, "break_start", "break_outside"),
+        ({"break_start": "17:00", "break_end": "17:30"}, "break_start", "break_outside"),
+        ({"break_start": "11:00", "break_end": "13:30"}, "break_end", "break_too_long"),
     ],
 )
 def test_bad_technician_data_is_refused_naming_the_field(bj01, manager, changes, field, code):
@@ -67,6 +73,51 @@ def test_bad_technician_data_is_refused_naming_the_field(bj01, manager, changes,
         )
     assert field in refused.value.fields and refused.value.code == code
     assert not Technician.objects.filter(dealer=bj01).exists()
+
+
+def test_a_daily_break_is_saved_cut_from_the_capacity_and_cleared(bj01, manager):
+    from aftersales.appointments.capacity import day_capacity
+    from aftersales.appointments.tests.conftest import DAY
+
+    user = make_user(bj01, "technician")
+    values = {"bay_kinds": ["general"], "shift_start": "08:30", "shift_end": "17:30"}
+
+    tech = setup.technician_save(
+        actor=manager, dealer=bj01, user=user, break_start="12:00", break_end="13:00", **values
+    )
+    person = next(p for p in day_capacity(bj01, DAY).technicians if p.user_id == user.pk)
+    cleared = setup.technician_save(
+        actor=manager, dealer=bj01, user=user, break_start="", break_end="", **values
+    )
+    whole = next(p for p in day_capacity(bj01, DAY).technicians if p.user_id == user.pk)
+
+    assert (tech.break_start, tech.break_end) == (datetime.time(12), datetime.time(13))
+    assert [(a.time(), b.time()) for a, b in person.windows] == [
+        (datetime.time(8, 30), datetime.time(12)),
+        (datetime.time(13), datetime.time(17, 30)),
+    ]
+    assert person.rest_breaks == person.breaks == ((at(12), at(13)),)
+    assert cleared.break_start is None and len(whole.windows) == 1 and whole.rest is None
+
+
+def test_an_advisors_break_must_lie_within_the_reception_hours(bj01, manager):
+    user = make_user(bj01, "service_advisor")
+
+    with pytest.raises(ValidationFailed) as refused:
+        setup.advisor_save(
+            actor=manager,
+            dealer=bj01,
+            user=user,
+            reception_end="12:00",
+            break_start="12:00",
+            break_end="13:00",
+        )
+    saved = setup.advisor_save(
+        actor=manager, dealer=bj01, user=user, break_start="12:30", break_end="13:15"
+    )
+
+    assert refused.value.code == "break_outside"
+    assert saved.break_end == datetime.time(13, 15)
 
 
 def test_only_the_dealers_own_staff_with_the_role_and_the_permission(bj01, tj01, manager):
@@ -208,6 +259,16 @@ def test_the_api_puts_a_technician_into_the_capacity_and_changes_them(api, bj01,
     assert refused.status_code == 400 and refused.json()["code"] == "end_before_start"
     assert refused.json()["fields"]["shift_end"] == ["The end must be after the start."]
     assert len(listed.json()["results"]) == 3
+
+    url = reverse("api:technician-detail", args=[made.json()["id"]])
+    lunch = _send(api, "patch", url, {"break_start": "12:00", "break_end": "12:45"})
+    too_long = _send(api, "patch", url, {"break_end": "15:00"})
+    cleared = _send(api, "patch", url, {"break_start": None, "break_end": None})
+    assert lunch.status_code == 200
+    assert (lunch.json()["break_start"], lunch.json()["break_end"]) == ("12:00:00", "12:45:00")
+    assert lunch.json()["shift_end"] == "16:00:00"  # what was not sent stays
+    assert too_long.status_code == 400 and too_long.json()["code"] == "break_too_long"
+    assert cleared.status_code == 200 and cleared.json()["break_start"] is None
 
 
 def test_the_api_for_rules_closed_days_advisors_and_absences(api, bj01, workshop):

@@ -92,6 +92,26 @@ def test_a_refusal_is_shown_and_nothing_changes(page, bj01, workshop):
     assert tech.weekdays == list(range(7))
 
 
+def test_a_technicians_lunch_break_is_set_on_the_page_and_shown_again(page, bj01, workshop):
+    tech = workshop["technicians"][0]
+    fields = {
+        "form": "technician",
+        "user": tech.user_id,
+        "bay_kinds": ["general"],
+        "shift_start": "08:30",
+        "shift_end": "17:30",
+    }
+
+    refused = _save(page, bj01, **fields, break_start="12:00", break_end="")
+    shown = _save(page, bj01, **fields, break_start="12:00", break_end="13:00")
+
+    assert zh("Enter both the start and the end of the break, or neither.") in refused.text
+    tech.refresh_from_db()
+    assert (tech.break_start, tech.break_end) == (datetime.time(12), datetime.time(13))
+    form = shown.text.split(f'data-technician="{tech.user_id}"')[1].split("</form>")[0]
+    assert 'name="break_start" class="form-control form-control-sm" value="12:00"' in form
+
+
 def test_closed_days_advisors_and_absences_are_added_and_removed(page, bj01, workshop):
     day = timezone.localdate() + datetime.timedelta(days=5)
     _save(page, bj01, form="closed_day", day=day.isoformat(), reason="盘点")

@@ -276,3 +276,116 @@ def test_needs_come_from_the_operations_the_package_and_the_vehicle(bj01):
         ("APN1", Decimal("0.8")),
         ("APN2", Decimal("2.0")),
     ]
+
+
+LUNCH = (datetime.time(12), datetime.time(13))
+
+
+def test_a_job_may_run_over_the_technicians_lunch_and_ends_that_much_later(bj01, sa):
+    make_capacity(bj01, bays=("general",), technicians=0, advisors=1)
+    make_technician(bj01, rest=LUNCH)
+    two_hours = make_operation(code="APLUN2", hours="2.0", category="engine")
+
+    found = find_slots(
+        dealer=bj01, first=DAY, last=DAY, bay_kind="general", hours=Decimal(2), now=NOW
+    )
+    spans = {
+        timezone.localtime(s.starts_at).strftime("%H:%M"): timezone.localtime(s.ends_at).strftime(
+            "%H:%M"
+        )
+        for s in found
+    }
+
+    # 10:00 ends at noon; 11:00 works an hour, pauses for lunch, ends at 14:00
+    assert spans["10:00"] == "12:00" and spans["11:00"] == "14:00" and spans["11:45"] == "14:45"
+    # nothing starts during the lunch; after it, two hours are two hours again
+    assert "12:00" not in spans and "12:45" not in spans and spans["13:00"] == "15:00"
+    booked = book(sa, bj01, at(11), two_hours)
+    assert (booked.starts_at, booked.ends_at) == (at(11), at(14))
+    # the bay and the technician are held over the lunch: no hour fits from 10:00 to 14:00
+    after = starts(bj01, hours=1)
+    assert "10:00" in after and "14:00" in after
+    assert [t for t in after if "10:00" < t < "14:00"] == []
+
+
+def test_the_technician_without_a_break_in_the_way_comes_first(bj01, sa):
+    make_capacity(bj01, bays=("general", "general"), technicians=0, advisors=2)
+    lunching = make_technician(bj01, rest=LUNCH)
+    other = make_technician(bj01, rest=(datetime.time(13), datetime.time(14)))
+    two_hours = make_operation(code="APLUN3", hours="2.0", category="engine")
+
+    first = book(sa, bj01, at(11), two_hours)
+    second = book(sa, bj01, at(11), two_hours)
+
+    # the first goes to the technician whose lunch comes after the job (ends 13:00), the
+    # second runs over the other's lunch; a third finds no one
+    assert (first.technician_id, first.ends_at) == (other.user_id, at(13))
+    assert (second.technician_id, second.ends_at) == (lunching.user_id, at(14))
+    assert "11:00" not in starts(bj01, hours=2)
+
+
+def test_with_breaks_every_offered_slot_is_taken_as_offered_and_nobody_works_over_lunch(bj01, sa):
+    from aftersales.appointments.capacity import day_capacity
+    from aftersales.appointments.slots import day_grids, steps_for
+
+    make_capacity(bj01, bays=("general", "general", "quick"), technicians=0, advisors=2)
+    make_technician(bj01, bay_kinds=["general", "quick"], rest=LUNCH)
+    make_technician(
+        bj01, bay_kinds=["general"], rest=(datetime.time(11, 30), datetime.time(12, 15))
+    )
+    make_technician(bj01, bay_kinds=["quick"], start=datetime.time(10), end=datetime.time(16))
+    jobs = [
+        make_operation(code="APR1", hours="0.5", category="maintenance"),
+        make_operation(code="APR2", hours="1.5", category="engine"),
+        make_operation(code="APR3", hours="3.0", category="engine"),
+    ]
+    rng = random.Random(11)
+    for _ in range(40):
+        op = rng.choice(jobs)
+        needs = needs_for(operations=[op], service_type="repair")
+        offered = find_slots(
+            dealer=bj01,
+            first=DAY,
+            last=DAY,
+            bay_kind=needs.bay_kind,
+            categories=needs.categories,
+            hours=needs.hours,
+            now=NOW,
+        )
+        # the grid's own check agrees with every offer: same start, same end
+        grid = day_grids(bj01, DAY, DAY)[DAY]
+        steps = steps_for(needs.hours, grid.step)
+        for slot in offered:
+            index = round(grid.index(slot.starts_at))
+            free = grid.free_at(
+                index,
+                steps,
+                grid.fitting_bays(needs.bay_kind),
+                grid.skilled(needs.bay_kind, needs.categories),
+            )
+            assert free.technicians and grid.at(index + free.steps) == slot.ends_at
+        if not offered:
+            continue
+        slot = rng.choice(offered)
+        booked = book(sa, bj01, slot.starts_at, op)
+        assert booked.ends_at == slot.ends_at
+
+    rows = list(Booking.objects.filter(dealer=bj01).select_related("technician"))
+    assert len(rows) > 8
+    people = {p.user_id: p for p in day_capacity(bj01, DAY).technicians}
+    crossing = 0
+    for n, row in enumerate(rows):
+        for other in rows[n + 1 :]:
+            overlap = row.starts_at < other.ends_at and other.starts_at < row.ends_at
+            assert not (
+                overlap and (row.bay_id == other.bay_id or row.technician_id == other.technician_id)
+            )
+        # the work time (the span less the lunch inside it) is the job's hours on the grid
+        rest = people[row.technician_id].rest
+        paused = datetime.timedelta(0)
+        if rest and row.starts_at < rest[0] and rest[1] < row.ends_at:
+            paused, crossing = rest[1] - rest[0], crossing + 1
+        worked = row.ends_at - row.starts_at - paused
+        assert worked == datetime.timedelta(minutes=15 * steps_for(row.hours, 15))
+        assert not (rest and rest[0] <= row.starts_at < rest[1])
+    assert crossing
