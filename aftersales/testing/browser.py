@@ -41,3 +41,9 @@ def chromium_context(**options):
         finally:
             context.close()
             browser.close()
+            # queries the test made while Playwright ran used a connection of their own
+            # (Django's connections are per context, and Playwright's greenlets have their
+            # own): close it, or it outlives the test and blocks dropping the database
+            from django.db import connections
+
+            connections.close_all()
