@@ -271,17 +271,25 @@ MENU: list[MenuEntry] = [
 ]
 
 
-def menu_for(user):
+def menu_for(user, path: str = ""):
+    """The menu entries ``user`` may open; the one whose address is the longest start of
+    ``path`` (the page shown) is ``current`` (the day plan under /appointments/plan/, not
+    the bookings at /appointments/)."""
     if not user.is_authenticated:
         return []
-    return [
+    items = [
         {
             "label": e.label,
             "url": reverse(e.url_name),
             "name": e.url_name,
             "icon": e.icon,
             "more": e.more,
+            "current": False,
         }
         for e in MENU
         if user_has_perm(user, e.permission)
     ]
+    matching = [item for item in items if path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["current"] = True
+    return items

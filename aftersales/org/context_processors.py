@@ -5,4 +5,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None:
         return {}
-    return {"menu": menu_for(user), "show_admin": user.is_authenticated and user.is_staff}
+    return {
+        "menu": menu_for(user, request.path),
+        "show_admin": user.is_authenticated and user.is_staff,
+    }

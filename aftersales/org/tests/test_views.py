@@ -231,6 +231,21 @@ def test_active_menu_entry_is_marked(client, org, bj01):
     )
 
 
+def test_only_the_most_specific_menu_entry_is_marked(client, org):
+    # given a service advisor on the day plan (under the bookings' /appointments/) and on
+    # the new repair order page (under the repair orders' /repair-orders/)
+    client.force_login(org["bj01-sa"])
+    for url, current in (
+        (reverse("day-plan"), "day-plan"),
+        (reverse("repair-order-new"), "repair-order-new"),
+        (reverse("appointment-calendar"), "appointment-calendar"),
+    ):
+        html = client.get(url).content.decode()
+        # then that entry alone is the current one
+        marked = re.findall(r'class="nav-link active"[^>]*data-menu="([\w-]+)"', html)
+        assert marked == [current], url
+
+
 # --- dealer pages ------------------------------------------------------------------------
 
 
