@@ -63,3 +63,28 @@ def test_sign_in_switch_language_and_see_own_dealer(page, live_server):
     expect(rows.first).to_contain_text("BJ01")
     expect(page.locator("main")).not_to_contain_text("SH01")
     page.screenshot(path=SCREENSHOT, full_page=True)
+
+
+def test_the_menu_keeps_one_line_on_a_tablet_and_shows_the_current_entry(page, live_server):
+    from playwright.sync_api import expect
+
+    # given a service advisor (a long menu) signed in on a 1024-pixel-wide tablet
+    load_org_demo()
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名或手机号").fill("bj01-sa")
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+
+    # when they open the vehicles, an entry far along the menu
+    page.goto(f"{live_server.url}/crm/vehicles/")
+
+    # then the menu is one line of whole labels (not a column of single characters) and
+    # the current entry is scrolled into view
+    current = page.locator(".app-menu .nav-link.active")
+    expect(current).to_have_attribute("data-menu", "vehicle-list")
+    assert page.locator(".app-navbar").bounding_box()["height"] < 80
+    for box in (link.bounding_box() for link in page.locator(".app-menu .nav-link").all()):
+        assert box["height"] < 60
+    box = current.bounding_box()
+    assert 0 <= box["x"] and box["x"] + box["width"] <= 1024
