@@ -203,8 +203,9 @@ class MyJobs:
 
 
 def technician_jobs(user) -> MyJobs:
-    """The jobs assigned to the user that are not done, on orders in the workshop, and
-    his running clock. Three queries."""
+    """The jobs assigned to the user that are not done, on orders in the workshop (the one
+    they are clocked on first, then by promised time), and his running clock. Three
+    queries."""
     jobs = list(
         RepairOrderLine.objects.filter(
             repair_order__in=orders(user).filter(status__in=DISPATCHABLE),
@@ -227,4 +228,5 @@ def technician_jobs(user) -> MyJobs:
     )
     for job in jobs:
         job.running = clock is not None and clock.line_id == job.pk
+    jobs.sort(key=lambda job: not job.running)  # stable: the rest keep their order
     return MyJobs(jobs=jobs, clock=clock)

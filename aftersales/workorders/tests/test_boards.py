@@ -117,6 +117,24 @@ def test_technician_sees_his_jobs_not_done_and_his_clock(bj01, demo_org):
     assert result.jobs == [] and result.clock is None
 
 
+def test_the_job_the_technician_is_clocked_on_comes_first(bj01, demo_org):
+    foreman, tech = demo_org["bj01-foreman"], demo_org["bj01-tech"]
+    now = timezone.now()
+    soon, later = (
+        make_repair_order(
+            dealer=bj01, status=S.APPROVED, promised_at=now + datetime.timedelta(hours=h)
+        )
+        for h in (1, 5)
+    )
+    urgent = assign(soon, foreman, tech)
+    running = assign(later, foreman, tech)
+
+    assert [j.pk for j in boards.technician_jobs(tech).jobs] == [urgent.pk, running.pk]
+    workshop.clock_on(actor=tech, line=running)
+    # then the running job is on top, the others by promised time below it
+    assert [j.pk for j in boards.technician_jobs(tech).jobs] == [running.pk, urgent.pk]
+
+
 def _fill(dealer, foreman, tech, n):
     bay = make_bay(dealer)
     for _ in range(n):
