@@ -643,6 +643,14 @@ def _load_dealer(ctx: _Dealer, rng, vehicles, now, catalogue) -> dict:
             shift = delivered - _first(first, S.DELIVERED)
             first.stamps = {k: [t + shift for t in v] for k, v in first.stamps.items()}
             first.opened += shift
+    # three delivered orders are in their follow-up call window now, so the DCRC agent's
+    # worklist has calls to make when the demo starts
+    settings = ctx.settings
+    for plan in [p for p in plans if p.status == S.DELIVERED][:3]:
+        hours = settings.follow_up_after_hours + rng.uniform(1, 6)
+        shift = now - hours * H - _first(plan, S.DELIVERED)
+        plan.stamps = {k: [t + shift for t in v] for k, v in plan.stamps.items()}
+        plan.opened += shift
     plans.sort(key=lambda p: p.opened)
 
     # numbers in next_number's format, advancing the dealer's sequence per year
@@ -902,7 +910,6 @@ def _load_dealer(ctx: _Dealer, rng, vehicles, now, catalogue) -> dict:
 
     # --- follow-ups, odometer readings, service visits
     follow_ups, calls_of = [], []
-    settings = ctx.settings
     for plan in plans:
         if plan.status not in HANDED_OVER:
             continue
@@ -917,7 +924,8 @@ def _load_dealer(ctx: _Dealer, rng, vehicles, now, catalogue) -> dict:
         if opens < now:
             roll = rng.random()
             first_call = min(opens + rng.randint(10, 300) * M, now - M)
-            if roll < 0.7 or due < now - D and roll < 0.85:
+            # still in its window: most calls are yet to be made
+            if roll < (0.7 if due < now else 0.3) or due < now - D and roll < 0.85:
                 scores = {
                     q: rng.choices([5, 4, 3, 2, 1], weights=[60, 25, 8, 4, 3])[0]
                     for q in ("overall", "advisor", "quality", "timeliness", "price", "facility")
