@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aftersales.workorders.choices import PayType  # noqa: F401  (an invoice's payer kind)
 
@@ -14,7 +15,8 @@ CENT = Decimal("0.01")
 
 class InvoiceStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")  # being prepared: lines and discounts may change
-    ISSUED = "issued", _("Issued")  # numbered and immutable; corrections are credit notes
+    # numbered and immutable; corrections are credit notes
+    ISSUED = "issued", pgettext_lazy("invoice", "Issued")
 
 
 class BuyerType(models.TextChoices):
@@ -37,7 +39,7 @@ class PaymentKind(models.TextChoices):
 
 
 class DepositStatus(models.TextChoices):
-    OPEN = "open", _("Open")  # some of it is still to be used or refunded
+    OPEN = "open", pgettext_lazy("deposit", "Open")  # some of it is still to be used or refunded
     USED = "used", _("Used")  # nothing left
 
 

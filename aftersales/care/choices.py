@@ -2,10 +2,11 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CouponState(models.TextChoices):
-    ISSUED = "issued", _("Issued")  # handed to the customer, may be redeemed
+    ISSUED = "issued", pgettext_lazy("coupon", "Issued")  # handed to the customer, may be redeemed
     REDEEMED = "redeemed", _("Redeemed")  # used on an invoice (single use)
     EXPIRED = "expired", _("Expired")  # not used before its last valid day
     VOID = "void", _("Void")  # withdrawn by the dealer or the OEM

@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aftersales.complaints.choices import (
     CaseKind,
@@ -309,7 +310,7 @@ class ComplaintStep(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=StepStatus.choices, default=StepStatus.OPEN
     )
-    due_at = models.DateTimeField(_("due"), db_index=True)
+    due_at = models.DateTimeField(pgettext_lazy("deadline", "due"), db_index=True)
     due_provisional = models.BooleanField(default=False)
     limit_days = models.PositiveSmallIntegerField(_("time limit (working days)"))
     # VRT
@@ -485,7 +486,7 @@ class ComplaintFollowUp(models.Model):
     """The satisfaction follow-up after closure (回访), and the care action offered."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="follow_ups")
-    due_at = models.DateTimeField(_("due"), db_index=True)
+    due_at = models.DateTimeField(pgettext_lazy("deadline", "due"), db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     outcome = models.CharField(
         _("outcome"), max_length=12, choices=FollowUpOutcome.choices, blank=True

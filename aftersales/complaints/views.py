@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views import View
 from django.views.generic import ListView
 
@@ -392,7 +393,7 @@ class ComplaintListView(TabsMixin, CappedListView):
         context.update(
             filters=self.filters(),
             statuses=[
-                ("open", _("Open")),
+                ("open", pgettext("status", "Open")),
                 *S.choices,
                 ("closed", _("Finished")),
                 ("all", _("All")),

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from aftersales.core.access import require_at
 from aftersales.core.errors import Conflict, ValidationFailed
@@ -37,7 +37,7 @@ NPS_RANGE = range(0, 11)
 # tabs of the DCRC queue
 DUE_NOW, OVERDUE, UPCOMING, DONE = "now", "overdue", "upcoming", "done"
 DUE_CHOICES = {
-    DUE_NOW: gettext_lazy("Due"),
+    DUE_NOW: pgettext_lazy("follow-up", "Due"),
     OVERDUE: gettext_lazy("Overdue"),
     UPCOMING: gettext_lazy("Upcoming"),
     DONE: gettext_lazy("Done"),
