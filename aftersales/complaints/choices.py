@@ -142,11 +142,11 @@ class CaseStatus(models.TextChoices):
 
 
 class EventKind(models.TextChoices):
-    RECEIVED = "received", _("Received")
+    RECEIVED = "received", pgettext_lazy("complaint", "Received")
     STATUS = "status", _("Status changed")
     JUDGED = "judged", _("Judged")
     FILED = "filed", _("Filed")
-    ASSIGNED = "assigned", _("Assigned")
+    ASSIGNED = "assigned", pgettext_lazy("complaint", "Assigned")
     LIMIT = "limit", _("Time limit changed")
     STEP = "step", _("Step")
     PAUSE = "pause", _("Clock paused or resumed")

@@ -253,7 +253,7 @@ class Complaint(models.Model):
     )
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
     # when each step happened
-    received_at = models.DateTimeField(_("received"), db_index=True)
+    received_at = models.DateTimeField(pgettext_lazy("complaint", "received"), db_index=True)
     judged_at = models.DateTimeField(_("judged"), null=True, blank=True)
     filed_at = models.DateTimeField(_("filed"), null=True, blank=True, db_index=True)
     # the clock's start: the filing, or the last reopening

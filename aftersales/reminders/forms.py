@@ -108,7 +108,7 @@ class WorklistFilterForm(StyledForm):
         super().__init__(*args, **kwargs)
         # the view fills in the agents of the dealers shown
         self.fields["agent"].widget = forms.Select(
-            choices=[("", _("Anyone")), ("none", _("Not assigned"))],
+            choices=[("", _("Anyone")), ("none", pgettext_lazy("agent", "Not assigned"))],
             attrs={"class": "form-select"},
         )
         self.fields["dealer"].choices = [("", _("All dealers"))] + [

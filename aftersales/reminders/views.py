@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views import View
 from django.views.generic import ListView
 
@@ -198,7 +199,7 @@ class WorklistView(TabsMixin, PermissionPage, ListView):
         self.agents = list(_agents(self.agent_dealers)[:200])
         self.form.fields["agent"].widget.choices = [
             ("", _("Anyone")),
-            ("none", _("Not assigned")),
+            ("none", pgettext("agent", "Not assigned")),
             *[(str(a.pk), a.get_full_name() or a.username) for a in self.agents],
         ]
 

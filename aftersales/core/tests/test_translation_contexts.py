@@ -22,6 +22,9 @@ from django.utils.translation import gettext, pgettext
         ("coupon", "Issued", "已发放"),
         ("quantity", "Open", "未到货"),  # a purchase order line not yet received
         ("status", "Open", "未结"),
+        ("complaint", "Received", "已受理"),  # not goods received (已收货)
+        ("complaint", "Assigned", "已分配"),  # not a workshop job (已派工)
+        ("agent", "Not assigned", "未分配"),
     ],
 )
 def test_the_word_reads_right_in_its_context(context, word, chinese):
