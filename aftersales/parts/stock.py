@@ -94,6 +94,21 @@ def item_for(*, warehouse, part, lock: bool = True) -> StockItem:
     return item
 
 
+def items_for(*, warehouse, parts) -> dict:
+    """``{part id: StockItem}`` of the warehouse's items of ``parts`` that exist, locked as
+    ``item_for`` locks them, in one query (in id order, as every batch locks them); a part
+    with no item yet is not in it (``item_for`` makes it)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("stock changes must run inside a transaction")
+    rows = (
+        StockItem.objects.filter(warehouse=warehouse, part__in=list(parts))
+        .select_for_update(of=("self",))
+        .select_related("part")
+        .order_by("pk")
+    )
+    return {item.part_id: item for item in rows}
+
+
 def unassigned_bin(warehouse) -> Bin:
     """Where units go that nobody has put on a shelf yet."""
     found, _created = Bin.objects.get_or_create(
@@ -354,16 +369,7 @@ def reserve(
         )
     item.reserved += quantity
     item.save(update_fields=["reserved"])
-    PartDemand.objects.get_or_create(
-        key=key,
-        defaults={
-            "dealer_id": item.dealer_id,
-            "item": item,
-            "quantity": quantity,
-            "available": available,
-            "served": True,
-        },
-    )
+    _demand(key, item, quantity, available, served=True)
     reservation = Reservation.objects.create(
         dealer_id=item.dealer_id,
         item=item,
@@ -382,20 +388,31 @@ def reserve(
 
 
 @transaction.atomic
-def record_shortage(*, warehouse, part, quantity, key: str) -> None:
+def record_shortage(*, warehouse, part, quantity, key: str, item=None) -> None:
     """Note that a document line asked for more than was available (for the fill rate).
     Called by the caller after ``reserve`` refused, outside the transaction it rolled back.
-    A line's first request counts; asking again later changes nothing."""
-    item = item_for(warehouse=warehouse, part=part, lock=False)
-    PartDemand.objects.get_or_create(
-        key=key,
-        defaults={
-            "dealer_id": item.dealer_id,
-            "item": item,
-            "quantity": qty(quantity),
-            "available": max(item.on_hand - item.reserved, ZERO),
-            "served": False,
-        },
+    A line's first request counts; asking again later changes nothing. ``item``: the
+    part's stock item when the caller holds it, current, in this transaction."""
+    if item is None or item.warehouse_id != warehouse.pk or item.part_id != part.pk:
+        item = item_for(warehouse=warehouse, part=part, lock=False)
+    _demand(key, item, qty(quantity), max(item.on_hand - item.reserved, ZERO), served=False)
+
+
+def _demand(key, item, quantity, available, *, served) -> None:
+    """Count a document line's request for the fill rate: its first one only (one
+    statement; a key already there is left alone)."""
+    PartDemand.objects.bulk_create(
+        [
+            PartDemand(
+                key=key,
+                dealer_id=item.dealer_id,
+                item=item,
+                quantity=quantity,
+                available=available,
+                served=served,
+            )
+        ],
+        ignore_conflicts=True,
     )
 
 

@@ -230,12 +230,16 @@ def estimate_totals(order: RepairOrder) -> dict:
 # ---------------------------------------------------------------- labour
 
 
-def _add_labour(order, actor, *, operation, pay_type, hours, description, package=None):
+def _add_labour(
+    order, actor, *, operation, pay_type, hours, description, package=None, standard=None
+):
+    """A labour line; ``standard``: the operation's standard hours when already looked up."""
     if not operation.active:
         message = _("Operation %(code)s is no longer in use.") % {"code": operation.code}
         raise ValidationFailed(message, fields={"operation": [message]})
-    variant = order.vehicle.variant
-    standard = Decimal(labour.standard_hours(operation, variant))
+    if standard is None:
+        standard = labour.standard_hours(operation, order.vehicle.variant)
+    standard = Decimal(standard)
     hours = standard if hours in (None, "") else _number(hours, "hours", maximum=Decimal("999"))
     determination = _line_warranty(order, operation=operation)
     pay_type = _choose_pay_type(determination, pay_type)
@@ -298,24 +302,34 @@ def line_add_labour(
 def part_fits(part, vehicle) -> bool:
     """Does ``part`` fit the vehicle's variant (a fitment naming the variant, or its
     model without a variant, within the fitment's model years)? Universal parts fit all."""
+    return parts_fitting([part], vehicle)[part.pk]
+
+
+def parts_fitting(parts, vehicle) -> dict:
+    """``{part id: fits}`` for ``parts`` on the vehicle (as ``part_fits``), in one query
+    whatever their number (none when all are universal)."""
     from aftersales.parts.models import Fitment
 
-    if part.universal:
-        return True
-    variant = vehicle.variant
-    year = variant.model_year
-    return (
-        Fitment.objects.filter(part=part, vehicle_model_id=variant.vehicle_model_id)
-        .filter(Q(variant__isnull=True) | Q(variant_id=variant.pk))
-        .filter(Q(year_from__isnull=True) | Q(year_from__lte=year))
-        .filter(Q(year_to__isnull=True) | Q(year_to__gte=year))
-        .exists()
-    )
+    fits = {part.pk: bool(part.universal) for part in parts}
+    checked = [pk for pk, universal in fits.items() if not universal]
+    if checked:
+        variant = vehicle.variant
+        year = variant.model_year
+        fitting = (
+            Fitment.objects.filter(part_id__in=checked, vehicle_model_id=variant.vehicle_model_id)
+            .filter(Q(variant__isnull=True) | Q(variant_id=variant.pk))
+            .filter(Q(year_from__isnull=True) | Q(year_from__lte=year))
+            .filter(Q(year_to__isnull=True) | Q(year_to__gte=year))
+            .values_list("part_id", flat=True)
+        )
+        fits.update(dict.fromkeys(fitting, True))
+    return fits
 
 
-def _checked_part(order, part):
+def _checked_part(order, part, fits=None):
     """The part to put on the order: the current number when ``part`` is superseded (with
-    the warning to show), refused when it does not fit the vehicle."""
+    the warning to show), refused when it does not fit the vehicle. ``fits``: what
+    ``parts_fitting`` already found (parts not in it are looked up)."""
     from aftersales.parts.lookup import current_part
 
     current = current_part(part)
@@ -329,7 +343,11 @@ def _checked_part(order, part):
         message = _("Part %(number)s is no longer supplied.") % {"number": current.number}
         raise ValidationFailed(message, code="part_inactive", fields={"part": [message]})
     # a replacement fits where the number it replaces fitted
-    if not (part_fits(current, order.vehicle) or part_fits(part, order.vehicle)):
+    known = fits or {}
+    missing = [p for p in {part.pk: part, current.pk: current}.values() if p.pk not in known]
+    if missing:
+        known = {**known, **parts_fitting(missing, order.vehicle)}
+    if not (known[current.pk] or known[part.pk]):
         variant = order.vehicle.variant
         message = _(
             "Part %(number)s does not fit this vehicle (%(variant)s). Check the number or "
@@ -339,15 +357,18 @@ def _checked_part(order, part):
     return current, warning
 
 
-def _reserve(order, actor, line, quantity, key) -> Decimal:
+def _reserve(order, actor, line, quantity, key, items=None) -> Decimal:
     """Reserve what the order's warehouse has of ``quantity`` for the line; record the
-    rest as a shortage. Returns the quantity reserved."""
+    rest as a shortage. Returns the quantity reserved. ``items``: stock items already
+    locked, by part id."""
     from aftersales.parts import stock
 
     if order.warehouse_id is None or quantity <= 0:
         line.reservation = None
         return ZERO
-    item = stock.item_for(warehouse=order.warehouse, part=line.part)
+    item = (items or {}).get(line.part_id) or stock.item_for(
+        warehouse=order.warehouse, part=line.part
+    )
     available = max(item.on_hand - item.reserved, ZERO)
     take = min(quantity, available)
     line.reservation = None
@@ -363,7 +384,11 @@ def _reserve(order, actor, line, quantity, key) -> Decimal:
         )
     if quantity > take:
         stock.record_shortage(
-            warehouse=order.warehouse, part=line.part, quantity=quantity - take, key=f"{key}:short"
+            warehouse=order.warehouse,
+            part=line.part,
+            quantity=quantity - take,
+            key=f"{key}:short",
+            item=item,
         )
     return take
 
@@ -389,9 +414,11 @@ def line_stock(line) -> dict:
     return {"reserved": reserved, "to_order": max(line.quantity - used - reserved, ZERO)}
 
 
-def _add_part(order, actor, *, part, quantity, pay_type, package=None):
+def _add_part(order, actor, *, part, quantity, pay_type, package=None, fits=None, items=None):
+    """A part line, reserved in stock; ``fits`` and ``items`` as ``_checked_part`` and
+    ``_reserve`` take them."""
     quantity = _number(quantity, "quantity")
-    part, warning = _checked_part(order, part)
+    part, warning = _checked_part(order, part, fits)
     determination = _line_warranty(order, part=part)
     pay_type = _choose_pay_type(determination, pay_type)
     price = money(part.list_price)
@@ -413,7 +440,7 @@ def _add_part(order, actor, *, part, quantity, pay_type, package=None):
         approval=Approval.PROPOSED,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    _reserve(order, actor, line, quantity, line.key)
+    _reserve(order, actor, line, quantity, line.key, items)
     if line.reservation is not None:
         line.save(update_fields=["reservation"])
     return line
@@ -449,6 +476,18 @@ def estimate_add_lines(*, actor, repair_order, version, lines: list[dict]) -> li
     if not lines or len(lines) > MAX_LINES_AT_ONCE:
         message = _("Send between 1 and %(n)s lines.") % {"n": MAX_LINES_AT_ONCE}
         raise ValidationFailed(message, fields={"lines": [message]})
+    # the look-ups every line needs, for all of them at once
+    operations = [
+        i["operation"] for i in lines if i.get("kind") == LineKind.LABOUR and i.get("operation")
+    ]
+    standard = labour.standard_hours_of(operations, order.vehicle.variant)
+    parts = [i["part"] for i in lines if i.get("kind") == LineKind.PART and i.get("part")]
+    fits = parts_fitting(parts, order.vehicle) if parts else {}
+    items = {}
+    if parts and order.warehouse_id is not None:
+        from aftersales.parts import stock
+
+        items = stock.items_for(warehouse=order.warehouse, parts=parts)
     added = []
     for n, item in enumerate(lines):
         kind = item.get("kind")
@@ -461,6 +500,7 @@ def estimate_add_lines(*, actor, repair_order, version, lines: list[dict]) -> li
                     pay_type=item.get("pay_type") or None,
                     hours=item.get("hours"),
                     description=item.get("description") or "",
+                    standard=standard.get(item["operation"].pk),
                 )
             elif kind == LineKind.PART:
                 line = _add_part(
@@ -469,6 +509,8 @@ def estimate_add_lines(*, actor, repair_order, version, lines: list[dict]) -> li
                     part=item["part"],
                     quantity=item.get("quantity") or "1",
                     pay_type=item.get("pay_type") or None,
+                    fits=fits,
+                    items=items,
                 )
             elif kind in (LineKind.SUBLET, LineKind.FEE):
                 line = _add_other(

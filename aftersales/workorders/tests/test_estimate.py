@@ -497,3 +497,43 @@ def test_terms_default_to_the_promised_time_and_refuse_the_past(bj, sa):
     assert "promised_at" in refused.value.fields
     order.refresh_from_db()
     assert order.payment_method == "wechat"
+
+
+def test_a_batch_looks_up_fitment_stock_and_labour_times_once_whatever_its_size(bj, sa):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from aftersales.parts.models import PartDemand
+    from aftersales.parts.testing import make_warehouse, stock_up
+
+    warehouse = make_warehouse(dealer=bj)
+    order = order_of(bj, warehouse=warehouse)
+    parts = [fitting_part(order.vehicle) for _ in range(4)]
+    for part in parts:
+        stock_up(warehouse=warehouse, part=part, quantity=2)
+    ops = [make_operation(code=f"APBT{n}", hours="1.0") for n in range(3)]
+    lines = [{"kind": "labour", "operation": op} for op in ops] + [
+        {"kind": "part", "part": part, "quantity": "3"} for part in parts
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        added = estimate.estimate_add_lines(
+            actor=sa, repair_order=order, version=order.version, lines=lines
+        )
+
+    def reads(table):
+        return [
+            q for q in queries if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+        ]
+
+    # one read of each for the seven lines
+    assert len(reads("parts_fitment")) == 1
+    assert len(reads("workorders_labourtime")) == 1
+    assert len(reads("parts_stockitem")) == 1
+    # and each part line reserved what there was, the rest counted as a shortage
+    part_lines = [line for line in added if line.kind == "part"]
+    assert [line.reservation.quantity for line in part_lines] == [Decimal("2")] * 4
+    demands = PartDemand.objects.filter(key__in=[line.key for line in part_lines])
+    shortages = PartDemand.objects.filter(key__in=[f"{line.key}:short" for line in part_lines])
+    assert demands.count() == 4 and {d.served for d in demands} == {True}
+    assert shortages.count() == 4 and {s.quantity for s in shortages} == {Decimal("1")}
