@@ -167,18 +167,26 @@ def _cut(windows: list[Window], absences: list[Window]) -> list[Window]:
     return windows
 
 
-def _rest(day, row) -> Window | None:
-    """The daily break of a technician or advisor ``row`` on ``day``."""
-    if row.break_start is None or row.break_end is None:
+def _person(day, row, start, end, hours, absences, **skills) -> Person | None:
+    """A technician's or advisor's ``row`` on ``day`` (``start``/``end``: their shift or
+    reception hours): None when they do not work that day, else their windows within the
+    opening ``hours``, without their daily break and absences."""
+    if day.weekday() not in (row.weekdays or []):
         return None
-    return _at(day, row.break_start), _at(day, row.break_end)
-
-
-def _windows(day, start, end, opens, closes, away) -> list[Window]:
-    """The windows of a shift or reception hours from ``start`` to ``end`` on ``day``:
-    within the opening hours, without the daily break and the absences (``away``)."""
-    start, end = max(_at(day, start), opens), min(_at(day, end), closes)
-    return _cut([(start, end)], away) if start < end else []
+    opens, closes = hours
+    first, last = max(_at(day, start), opens), min(_at(day, end), closes)
+    if first >= last:
+        return None
+    rest = None
+    away = list(absences.get(row.user_id, ()))
+    if row.break_start is not None and row.break_end is not None:
+        rest = _at(day, row.break_start), _at(day, row.break_end)
+        away.append(rest)
+    windows = _cut([(first, last)], away)
+    if not windows:
+        return None
+    name = row.user.get_full_name() or row.user.username
+    return Person(row.user_id, name, tuple(windows), rest=rest, **skills)
 
 
 def days_capacity(dealer, first: datetime.date, last: datetime.date) -> dict:
@@ -240,52 +248,30 @@ def days_capacity(dealer, first: datetime.date, last: datetime.date) -> dict:
         if not reason:
             opens, closes = _at(day, service.workday_start), _at(day, service.workday_end)
             capacity.opens, capacity.closes = opens, closes
-            weekday = day.weekday()
             for tech in technicians:
-                if weekday not in (tech.weekdays or []):
-                    continue
-                rest = _rest(day, tech)
-                away = absences.get(tech.user_id, [])
-                windows = _windows(
+                person = _person(
                     day,
+                    tech,
                     tech.shift_start,
                     tech.shift_end,
-                    opens,
-                    closes,
-                    [rest, *away] if rest else away,
+                    (opens, closes),
+                    absences,
+                    bay_kinds=frozenset(tech.bay_kinds or []),
+                    categories=frozenset(tech.categories or []),
                 )
-                if windows:
-                    capacity.technicians.append(
-                        Person(
-                            tech.user_id,
-                            tech.user.get_full_name() or tech.user.username,
-                            tuple(windows),
-                            frozenset(tech.bay_kinds or []),
-                            frozenset(tech.categories or []),
-                            rest,
-                        )
-                    )
+                if person is not None:
+                    capacity.technicians.append(person)
             for advisor in advisors:
-                if weekday not in (advisor.weekdays or []):
-                    continue
-                rest = _rest(day, advisor)
-                away = absences.get(advisor.user_id, [])
-                windows = _windows(
+                person = _person(
                     day,
+                    advisor,
                     advisor.reception_start,
                     advisor.reception_end,
-                    opens,
-                    closes,
-                    [rest, *away] if rest else away,
+                    (opens, closes),
+                    absences,
                 )
-                if windows:
-                    capacity.advisors.append(
-                        Person(
-                            advisor.user_id,
-                            advisor.user.get_full_name() or advisor.user.username,
-                            tuple(windows),
-                        )
-                    )
+                if person is not None:
+                    capacity.advisors.append(person)
         result[day] = capacity
         day += datetime.timedelta(days=1)
     return result

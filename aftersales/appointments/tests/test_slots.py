@@ -53,6 +53,21 @@ def book(actor, dealer, when, operation, **extra):
     )
 
 
+def offers(dealer, operation):
+    """The needs of a repair of ``operation`` and the starts offered for it on DAY."""
+    needs = needs_for(operations=[operation], service_type="repair")
+    offered = find_slots(
+        dealer=dealer,
+        first=DAY,
+        last=DAY,
+        bay_kind=needs.bay_kind,
+        categories=needs.categories,
+        hours=needs.hours,
+        now=NOW,
+    )
+    return needs, offered
+
+
 @pytest.fixture
 def engine_job():
     return make_operation(code="APENG", name="发动机检查", hours="1.0", category="engine")
@@ -219,16 +234,7 @@ def test_booking_every_offered_start_never_overbooks_anyone(bj01, sa):
     # when the first offered start of a random job is booked until nothing is offered
     for _ in range(60):
         op = rng.choice(jobs)
-        needs = needs_for(operations=[op], service_type="repair")
-        offered = find_slots(
-            dealer=bj01,
-            first=DAY,
-            last=DAY,
-            bay_kind=needs.bay_kind,
-            categories=needs.categories,
-            hours=needs.hours,
-            now=NOW,
-        )
+        _needs, offered = offers(bj01, op)
         if not offered:
             continue
         book(sa, bj01, rng.choice(offered).starts_at, op)
@@ -342,16 +348,7 @@ def test_with_breaks_every_offered_slot_is_taken_as_offered_and_nobody_works_ove
     rng = random.Random(11)
     for _ in range(40):
         op = rng.choice(jobs)
-        needs = needs_for(operations=[op], service_type="repair")
-        offered = find_slots(
-            dealer=bj01,
-            first=DAY,
-            last=DAY,
-            bay_kind=needs.bay_kind,
-            categories=needs.categories,
-            hours=needs.hours,
-            now=NOW,
-        )
+        needs, offered = offers(bj01, op)
         # the grid's own check agrees with every offer: same start, same end
         grid = day_grids(bj01, DAY, DAY)[DAY]
         steps = steps_for(needs.hours, grid.step)
