@@ -9,7 +9,7 @@ another dealer's id answers 404.
 """
 
 from django.contrib import messages
-from django.db.models import Exists, F, OuterRef
+from django.db.models import DecimalField, Exists, F, OuterRef, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -76,10 +76,17 @@ class CashierHomeView(PermissionPage, View):
                 status=InvoiceStatus.ISSUED,
                 pay_type=PayType.CUSTOMER,
             ).exclude(gross_amount=F("credited_amount") + F("paid_amount"))
+            # what the customer still owes on the order, shown at the counter
+            owed = (
+                due.values("repair_order")
+                .annotate(owed=Sum(F("gross_amount") - F("credited_amount") - F("paid_amount")))
+                .values("owed")
+            )
             orders = list(
                 selectors.repair_orders(request.user)
                 .filter(status=ROStatus.DELIVERED)
                 .filter(Exists(due))
+                .annotate(amount_due=Subquery(owed, output_field=DecimalField()))
                 .order_by("delivered_at", "id")[:WAITING_LIMIT]
             )
         return render(

@@ -53,6 +53,17 @@ def test_the_waiting_list_and_the_search_find_the_order(page, demo_org, cashier)
     assert nothing.context["object_list"] == []
 
 
+def test_the_waiting_list_shows_what_each_customer_still_owes(page, cashier):
+    invoice = make_invoice(dealer=cashier.dealer, gross="300.00")
+    _pay(page, invoice, amount="120.00")
+
+    home = page.get(reverse("billing-cashier"))
+
+    row = home.text.split(f"{invoice.repair_order.number}</td>")[1].split("</tr>")[0]
+    assert "<th" in home.text and "待收" in home.text
+    assert "¥180.00" in row
+
+
 def test_the_order_screen_shows_what_is_due_and_takes_a_cash_payment_with_change(page, cashier):
     invoice = make_invoice(dealer=cashier.dealer, gross="188.50")
     screen = page.get(reverse("billing-cashier-order", args=[invoice.repair_order_id]))
