@@ -75,16 +75,21 @@ def positive(value, field: str = "quantity") -> Decimal:
 # ---------------------------------------------------------------- balance rows
 
 
+def _locked(rows):
+    """Stock item ``rows`` locked for the rest of the transaction, each with its part."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("stock changes must run inside a transaction")
+    # of=self: lock the balance row only, not the catalogue part joined to it (that would
+    # serialise one part's stock across every warehouse and dealer)
+    return rows.select_for_update(of=("self",)).select_related("part")
+
+
 def item_for(*, warehouse, part, lock: bool = True) -> StockItem:
     """The warehouse's stock item of a part, created on first use, locked for the rest of
     the transaction when ``lock``."""
-    if lock and not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("stock changes must run inside a transaction")
     rows = StockItem.objects.filter(warehouse=warehouse, part=part)
     if lock:
-        # of=self: lock the balance row only, not the catalogue part joined to it (that
-        # would serialise one part's stock across every warehouse and dealer)
-        rows = rows.select_for_update(of=("self",)).select_related("part")
+        rows = _locked(rows)
     item = rows.first()
     if item is None:  # first use: create it (a concurrent first use gets the same row)
         StockItem.objects.get_or_create(
@@ -98,15 +103,8 @@ def items_for(*, warehouse, parts) -> dict:
     """``{part id: StockItem}`` of the warehouse's items of ``parts`` that exist, locked as
     ``item_for`` locks them, in one query (in id order, as every batch locks them); a part
     with no item yet is not in it (``item_for`` makes it)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("stock changes must run inside a transaction")
-    rows = (
-        StockItem.objects.filter(warehouse=warehouse, part__in=list(parts))
-        .select_for_update(of=("self",))
-        .select_related("part")
-        .order_by("pk")
-    )
-    return {item.part_id: item for item in rows}
+    rows = _locked(StockItem.objects.filter(warehouse=warehouse, part__in=list(parts)))
+    return {item.part_id: item for item in rows.order_by("pk")}
 
 
 def unassigned_bin(warehouse) -> Bin:

@@ -265,7 +265,16 @@ class TechnicianSerializer(StaffSerializer):
         read_only_fields = fields
 
 
-class TechnicianWrite(serializers.Serializer):
+# the daily break a technician's or advisor's write takes (no docstring: the schema would
+# show it as the description of both)
+class BreakWrite(serializers.Serializer):
+    break_start = serializers.TimeField(
+        required=False, allow_null=True, help_text="A daily break (lunch); null: none."
+    )
+    break_end = serializers.TimeField(required=False, allow_null=True)
+
+
+class TechnicianWrite(BreakWrite):
     dealer = serializers.IntegerField(required=False, help_text="Default: the user's dealer.")
     user = serializers.IntegerField(help_text="A user holding the technician role there.")
     bay_kinds = serializers.ListField(
@@ -279,10 +288,6 @@ class TechnicianWrite(serializers.Serializer):
     weekdays = serializers.ListField(child=serializers.IntegerField(), required=False)
     shift_start = serializers.TimeField(required=False)
     shift_end = serializers.TimeField(required=False)
-    break_start = serializers.TimeField(
-        required=False, allow_null=True, help_text="A daily break (lunch); null: none."
-    )
-    break_end = serializers.TimeField(required=False, allow_null=True)
     active = serializers.BooleanField(required=False)
 
 
@@ -306,16 +311,12 @@ class AdvisorSerializer(StaffSerializer):
         read_only_fields = fields
 
 
-class AdvisorWrite(serializers.Serializer):
+class AdvisorWrite(BreakWrite):
     dealer = serializers.IntegerField(required=False, help_text="Default: the user's dealer.")
     user = serializers.IntegerField(help_text="A user holding the service-advisor role there.")
     weekdays = serializers.ListField(child=serializers.IntegerField(), required=False)
     reception_start = serializers.TimeField(required=False)
     reception_end = serializers.TimeField(required=False)
-    break_start = serializers.TimeField(
-        required=False, allow_null=True, help_text="A daily break (lunch); null: none."
-    )
-    break_end = serializers.TimeField(required=False, allow_null=True)
     active = serializers.BooleanField(required=False)
 
 
