@@ -191,9 +191,23 @@ def main():
         print(f"  first plan after {short.first_seconds:.2f} s")
     long = solve(problem, time_limit=args.long, workers=args.workers)
     line(f"CP-SAT {args.long:g} s", long)
-    best_bound = max(b for b in (long.bound, short.bound, 1) if b is not None)
+    model_bound = max(b for b in (long.bound, short.bound, 1) if b is not None)
+    gap = (short.objective - model_bound) / model_bound
+    print(f"gap of the {args.short:g}-s plan to the plan model's {args.long:g}-s bound: {gap:.2%}")
+    # CP-SAT on a second model of the same day: the time-indexed relaxation with whole
+    # starts; the bound it proves holds for every plan of the day, like the plan model's
+    begun = time.perf_counter()
+    relaxed = lp_bound(problem, solver="CP-SAT", seconds=args.long)
+    print(
+        f"CP-SAT {args.long:g} s on the time-indexed relaxation: bound {relaxed} "
+        f"({time.perf_counter() - begun:.1f} s, model built and solved)"
+    )
+    best_bound = max(b for b in (model_bound, relaxed, 1) if b is not None)
     gap = (short.objective - best_bound) / best_bound
-    print(f"gap of the {args.short:g}-s plan to the {args.long:g}-s bound: {gap:.2%}")
+    print(
+        f"gap of the {args.short:g}-s plan to the best bound CP-SAT proves in "
+        f"{args.long:g} s ({best_bound}): {gap:.2%}"
+    )
     best = min(short.objective, long.objective)
     print(
         f"gap of the {args.short:g}-s plan to the best plan found ({args.long:g} s): "

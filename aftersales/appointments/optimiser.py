@@ -55,6 +55,9 @@ from functools import lru_cache
 
 UNPLACED = 1_000_000
 LATE_WEIGHT = 20
+# the list schedules take the jobs in the order of a time-indexed LP up to this many jobs
+# (150 jobs: ~0.3-0.6 s on 2 shared cores, bench/day_plan.py)
+GUIDE_JOBS = 400
 
 # why a job cannot be placed at all (found before solving), or was left out
 NO_BAY = "no_bay"  # the dealer has no bay the job fits in
@@ -521,12 +524,19 @@ def dispatch(problem: Problem, order=earliest_due, first=()) -> Solution:
 
 def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = None) -> Solution:
     """The best of a few list-scheduling plans — earliest start first (``dispatch``) and
-    the jobs in order (``greedy``), ties or order by promised time, arrival and slack —
-    each repaired when it leaves jobs out that fit alone (those jobs first, a few times,
-    keeping the plan placing the most): CP-SAT's starting point. A plan placing every
-    job spares the solver its placing stage. With ``seconds``, no further plan or repair
-    is begun after that time, or twice that while every plan leaves jobs out (at least
-    one plan is made)."""
+    the jobs in order (``greedy``) — CP-SAT's starting point. The orders, best first
+    (bench/day_plan.py):
+
+    1. the time-indexed LP's (``lp_order``): each job at its mean start in the LP, or at
+       the time by which 20, 50 or 80 % of it has started ("α-points"); the LP weighs
+       every job's end and lateness against every other's at once, which packs the day
+       far tighter than the simple orders;
+    2. promised time, arrival and slack, each repaired when it leaves jobs out that fit
+       alone (those jobs first, a few times, keeping the plan placing the most).
+
+    A plan placing every job spares the solver its placing stage. With ``seconds``, no
+    further plan or repair is begun after that time, or twice that while every plan
+    leaves jobs out (at least one plan is made)."""
     begun = time.perf_counter()
     reasons = precheck(problem)
     plans = []
@@ -549,9 +559,19 @@ def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = Non
                 problem.horizon,
             )
         )
-    for build, order, variant in (
-        (build, order, variant)
-        # best first (bench/day_plan.py): with little time only the first few are made
+    # (build, order, the problem, repair rounds): the LP's orders unrepaired — there are
+    # several of them, and a repair puts the jobs it moves ahead of all others
+    runs = []
+    starts = lp_order(problem, seconds=seconds) if len(problem.jobs) <= GUIDE_JOBS else None
+    for alpha in (None, 0.8, 0.2, 0.5) if starts is not None else ():
+        point = {key: alpha_point(spread, alpha) for key, spread in starts.items()}
+
+        def by_lp(job, point=point):
+            return (point.get(job.key, job.release), *earliest_due(job))
+
+        runs += [(dispatch, by_lp, problem, 0), (greedy, by_lp, problem, 0)]
+    runs += [
+        (build, order, variant, repairs)
         for build, order in (
             (dispatch, earliest_due),
             (dispatch, first_come),
@@ -561,7 +581,8 @@ def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = Non
             (greedy, least_slack),
         )
         for variant in variants
-    ):
+    ]
+    for build, order, variant, rounds in runs:
         if plans and out_of_time(min(len(p.unplaced) for p in plans) > len(reasons)):
             break
 
@@ -572,7 +593,7 @@ def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = Non
 
         plan, first = run(frozenset()), set()
         best = plan
-        for _round in range(repairs):
+        for _round in range(rounds):
             left = {k for k in plan.unplaced if k not in reasons}
             if not left or out_of_time(True):
                 break
@@ -1179,13 +1200,15 @@ def late_floor(job: Job, earliest: int) -> int:
 # ---------------------------------------------------------------- a second lower bound
 
 
-def lp_bound(problem: Problem, *, max_slots: int = 200) -> int | None:
-    """A lower bound of the objective from the time-indexed LP relaxation, independent of
-    CP-SAT (``bench/day_plan.py`` reports both): one variable per job and possible start on
-    the grid of the day's data (the greatest common divisor of every time and duration —
-    a plan whose jobs all start as early as they can starts on it, so some best plan does)
-    and way over the breaks, each job started once, and in every grid step (a job over a
-    break holds its bay and car through it, its technician not)
+def lp_bound(
+    problem: Problem, *, max_slots: int = 200, solver: str = "GLOP", seconds: float = 30.0
+) -> int | None:
+    """A lower bound of the objective from the time-indexed relaxation, independent of
+    the plan model (``bench/day_plan.py`` reports it): one variable per job and possible
+    start on the grid of the day's data (the greatest common divisor of every time and
+    duration — a plan whose jobs all start as early as they can starts on it, so some best
+    plan does) and way over the breaks, each job started once, and in every grid step (a
+    job over a break holds its bay and car through it, its technician not)
 
     - the jobs that fit only in bays of a set of kinds (and each pair of such sets) at most
       as many as those bays;
@@ -1194,23 +1217,62 @@ def lp_bound(problem: Problem, *, max_slots: int = 200) -> int | None:
     - at most one job of a car;
 
     and each job's mean start after the mean end of the jobs it comes after. A job's cost
-    at a start is its end plus the lateness weight, as in the objective. None when the
-    grid is finer than ``horizon / max_slots`` (the LP would grow too large)."""
+    at a start is its end plus the lateness weight, as in the objective. ``solver``:
+    "GLOP" solves the linear relaxation; "CP-SAT" solves the relaxation with whole
+    starts (each job starts once, at one time) for up to ``seconds`` and gives the bound
+    it proves. None when the grid is finer than ``horizon / max_slots`` (the model would
+    grow too large) or nothing was proved."""
+    relaxed = _time_indexed(problem, max_slots=max_slots, solver=solver, seconds=seconds)
+    return None if relaxed is None else relaxed[0]
+
+
+def lp_order(problem: Problem, *, steps: int = 40, seconds: float | None = None) -> dict | None:
+    """Each job's starts in the time-indexed LP (``lp_bound``) on a coarse grid (at most
+    ``steps`` steps a day), as [(start, share), ...] (the LP may start a job partly at
+    several times): the orders the list schedules take the jobs in first (``heuristic``,
+    ``alpha_point``). None when the LP found nothing in ``seconds``."""
+    grid = max(1, -(-problem.horizon // steps))
+    grid = -(-grid // 5) * 5  # times are whole 5 minutes in practice
+    relaxed = _time_indexed(problem, grid=grid, solver="GLOP", seconds=seconds)
+    return None if relaxed is None else relaxed[1]
+
+
+def alpha_point(spread, alpha: float | None) -> float:
+    """A job's start from its spread over starts in the LP ([(start, share), ...]): the
+    mean start (``alpha`` None) or the first start by which ``alpha`` of it has begun."""
+    if not spread:
+        return 0.0
+    if alpha is None:
+        return sum(s * share for s, share in spread) / max(1e-9, sum(v for _s, v in spread))
+    begun = 0.0
+    for start, share in sorted(spread):
+        begun += share
+        if begun >= alpha - 1e-9:
+            return start
+    return max(spread)[0]
+
+
+def _time_indexed(problem, *, max_slots=200, grid=None, solver="GLOP", seconds=30.0):
+    """(bound, {job: [(start, share), ...]}) of the time-indexed relaxation (see
+    ``lp_bound``); with ``grid`` given, on that grid whatever the data's times (a guide,
+    not a bound)."""
     from ortools.linear_solver import pywraplp
 
     reasons = precheck(problem)
     jobs = [j for j in problem.jobs if j.key not in reasons]
     by_key = {j.key: j for j in jobs}
     lo, hi = _bounds(problem, by_key)
-    times = [problem.horizon]
-    times += [w for t in problem.technicians for window in t.windows for w in window]
-    times += [b for t in problem.technicians for brk in t.breaks for b in brk]
-    for job in jobs:
-        times += [job.duration, job.release, lo[job.key], job.due or 0]
-        times += [job.fixed[2]] if job.fixed is not None else []
-    grid = math.gcd(*times)
-    if grid == 0 or problem.horizon / grid > max_slots:
-        return None
+    exact = grid is None
+    if exact:
+        times = [problem.horizon]
+        times += [w for t in problem.technicians for window in t.windows for w in window]
+        times += [b for t in problem.technicians for brk in t.breaks for b in brk]
+        for job in jobs:
+            times += [job.duration, job.release, lo[job.key], job.due or 0]
+            times += [job.fixed[2]] if job.fixed is not None else []
+        grid = math.gcd(*times)
+        if grid == 0 or problem.horizon / grid > max_slots:
+            return None
     tech_pools = _pools(
         problem.technicians,
         {j.fixed[0] for j in jobs if j.fixed is not None},
@@ -1218,10 +1280,25 @@ def lp_bound(problem: Problem, *, max_slots: int = 200) -> int | None:
     )
     kinds = sorted({b.kind for b in problem.bays})
     kind_of = {b.id: b.kind for b in problem.bays}
-    lp = pywraplp.Solver.CreateSolver("GLOP")
+    whole = solver != "GLOP"
+    lp = pywraplp.Solver.CreateSolver(solver)
+    if seconds is not None:
+        lp.SetTimeLimit(int(seconds * 1000))
+    if not whole:  # a third faster than the primal simplex here (bench/day_plan.py)
+        lp.SetSolverSpecificParametersAsString("use_dual_simplex: true")
+    else:
+        # one worker on the model as built, every row in its LP from the start: it
+        # proves the LP's bound and more within seconds; presolve and lazily added rows
+        # left it below the LP after 30 s (bench/day_plan.py)
+        lp.SetSolverSpecificParametersAsString(
+            "num_workers: 1 cp_model_presolve: false add_lp_constraints_lazily: false"
+        )
+    objective = lp.Objective()
+    infinity = lp.infinity()
     running: dict = {}  # (resource, step) -> [variables]
-    cost, mean_start, mean_end = [], {}, {}
+    chosen: dict = {}  # job -> [(start, end, variable)]
     horizon = problem.horizon
+
     for job in jobs:
         d = job.duration
         # the ways to do the job: (start, end, steps the technician works or None: all)
@@ -1238,7 +1315,8 @@ def lp_bound(problem: Problem, *, max_slots: int = 200) -> int | None:
                     continue
                 windows = pool[0].windows
                 for a, b, pause in _start_spans(pool[0], d, lo[job.key], hi[job.key], horizon):
-                    for s in range(-(-a // grid) * grid, b + 1, grid):
+                    # on the grid (a coarse grid may miss a short span: the step before)
+                    for s in range(-(-a // grid) * grid, b + 1, grid) or (a - a % grid,):
                         end, steps = s + d + pause, None
                         if pause:  # not over the break
                             steps = tuple(
@@ -1248,12 +1326,14 @@ def lp_bound(problem: Problem, *, max_slots: int = 200) -> int | None:
                             )
                         ways.setdefault((s, end, steps), set()).add(n)
             fits = frozenset(k for k in kinds if bay_fits(job.bay_kind, k))
-        chosen = []
+        mine = chosen[job.key] = []
+        once = lp.Constraint(1, 1)
         for (s, end, steps), usable in ways.items():
-            x = lp.NumVar(0, 1, "")
+            x = lp.IntVar(0, 1, "") if whole else lp.NumVar(0, 1, "")
             late = LATE_WEIGHT * max(0, end - job.due) if job.due is not None else 0
-            cost.append((end + late) * x)
-            chosen.append((s, end, x))
+            objective.SetCoefficient(x, end + late)
+            once.SetCoefficient(x, 1)
+            mine.append((s, end, x))
             usable = frozenset(usable)
             for step in range(s, end, grid):
                 running.setdefault(("bay", fits, step), []).append(x)
@@ -1261,21 +1341,42 @@ def lp_bound(problem: Problem, *, max_slots: int = 200) -> int | None:
             if usable:
                 for step in steps if steps is not None else range(s, end, grid):
                     running.setdefault(("tech", usable, step), []).append(x)
-        lp.Add(sum(x for _s, _e, x in chosen) == 1)
-        mean_start[job.key] = sum(s * x for s, _e, x in chosen)
-        mean_end[job.key] = sum(e * x for _s, e, x in chosen)
+
+    # a guide's coarse grid holds every job a little longer and starts it a little later
+    # than it may: its day can overflow, which is allowed at a high price
+    overflow = 10 * LATE_WEIGHT * grid
+
+    def at_most(xs, size):
+        if len(xs) > size:
+            row = lp.Constraint(-infinity, size)
+            for x in xs:
+                row.SetCoefficient(x, 1)
+            if not exact:
+                over = lp.NumVar(0, infinity, "")
+                row.SetCoefficient(over, -1)
+                objective.SetCoefficient(over, overflow)
+
     for job in jobs:
         for before in job.after:
-            if before in by_key:
-                lp.Add(mean_start[job.key] >= mean_end[before])
+            if before in by_key:  # mean start after the mean end of the earlier job
+                row = lp.Constraint(0, infinity)
+                for s, _e, x in chosen[job.key]:
+                    row.SetCoefficient(x, s)
+                for _s, e, x in chosen[before]:
+                    row.SetCoefficient(x, -e)
+                if not exact:
+                    over = lp.NumVar(0, infinity, "")
+                    row.SetCoefficient(over, 1)
+                    objective.SetCoefficient(over, overflow / grid)
     steps = range(0, problem.horizon, grid)
     bay_sets = {key[1] for key in running if key[0] == "bay"}
     for kinds_in in bay_sets | {a | b for a in bay_sets for b in bay_sets}:
         size = sum(1 for b in problem.bays if b.kind in kinds_in)
         for step in steps:
-            xs = [x for f in bay_sets if f <= kinds_in for x in running.get(("bay", f, step), ())]
-            if len(xs) > size:
-                lp.Add(sum(xs) <= size)
+            at_most(
+                [x for f in bay_sets if f <= kinds_in for x in running.get(("bay", f, step), ())],
+                size,
+            )
     tech_sets = {key[1] for key in running if key[0] == "tech"}
     for pools_in in tech_sets | {frozenset(range(len(tech_pools)))}:
         for step in steps:
@@ -1284,14 +1385,24 @@ def lp_bound(problem: Problem, *, max_slots: int = 200) -> int | None:
                 for n in pools_in
                 if any(a <= step and step + grid <= b for a, b in tech_pools[n][0].windows)
             )
-            xs = [x for u in tech_sets if u <= pools_in for x in running.get(("tech", u, step), ())]
-            if len(xs) > on_shift:
-                lp.Add(sum(xs) <= on_shift)
+            at_most(
+                [x for u in tech_sets if u <= pools_in for x in running.get(("tech", u, step), ())],
+                on_shift,
+            )
     for key, xs in running.items():
-        if key[0] == "car" and len(xs) > 1:
-            lp.Add(sum(xs) <= 1)
-    lp.Minimize(sum(cost))
-    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        if key[0] == "car":
+            at_most(xs, 1)
+    objective.SetMinimization()
+    status = lp.Solve()
+    if whole and status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        bound = int(math.ceil(objective.BestBound() - 1e-6))
+    elif not whole and status == pywraplp.Solver.OPTIMAL:
+        # GLOP's optimum is within its tolerance: round down
+        bound = int(math.floor(objective.Value() - 1e-4))
+    else:
         return None
-    # GLOP's optimum is within its tolerance: round down
-    return int(math.floor(lp.Objective().Value() - 1e-4)) + UNPLACED * len(reasons)
+    starts = {
+        key: [(s, x.solution_value()) for s, _e, x in ways if x.solution_value() > 1e-6]
+        for key, ways in chosen.items()
+    }
+    return bound + UNPLACED * len(reasons), starts
