@@ -1,7 +1,8 @@
 """Day-plan optimiser figures (issue 7): a synthetic workshop day of 150 jobs, 30
 technicians and 20 bays. Prints the CP-SAT plan at 2 s (time to the first plan, objective,
-lateness, utilisation, idle), the best bound CP-SAT proves in 30 s and the gap, the
-time-indexed LP bound (``lp_bound``, a second, independent lower bound) and the gap to the
+lateness, utilisation, idle), the best bound CP-SAT proves in 30 s — on the plan model and
+on the time-indexed relaxation of the day (``lp_bound(solver="CP-SAT")``), whose optimum
+no plan can undercut — and the gap, the time-indexed LP bound (GLOP) and the gap to the
 best bound known, and the first-come-first-served greedy plan on the same day.
 
 Each solve gets its whole time (the list schedules it starts from included); OR-Tools is

@@ -30,12 +30,14 @@ waiting for such a job) are found before solving and reported with a reason code
 rest is solved.
 
 ``solve`` uses Google OR-Tools CP-SAT in two stages (the most jobs placed, then the rest
-of the objective with that many placed), started from the best of a few repaired
+of the objective with that many placed), started from the best of a few
 list-scheduling plans (``heuristic``: earliest start first, ``dispatch``, and jobs in
-arrival or promise order, ``greedy``); ``lp_bound`` is a second, independent lower bound
-(time-indexed LP) for the figures; ``greedy`` is first come, first served (each job in arrival order
-to the skilled technician and fitting bay where it can start earliest): the baseline the
-figures compare with, and the fallback when CP-SAT finds nothing in time.
+order, ``greedy``; the orders from a time-indexed LP of the day first, then promise,
+arrival and slack); ``lp_bound`` is a second, independent lower bound (the time-indexed
+relaxation, by GLOP or CP-SAT) for the figures; ``greedy`` is first come, first served
+(each job in arrival order to the skilled technician and fitting bay where it can start
+earliest): the baseline the figures compare with, and the fallback when CP-SAT finds
+nothing in time.
 
 Measures: ``late_minutes``/``late_jobs`` as above; ``utilisation`` = worked minutes /
 on-shift minutes of all technicians; ``idle_minutes`` = each technician's on-shift
@@ -58,6 +60,9 @@ LATE_WEIGHT = 20
 # the list schedules take the jobs in the order of a time-indexed LP up to this many jobs
 # (150 jobs: ~0.3-0.6 s on 2 shared cores, bench/day_plan.py)
 GUIDE_JOBS = 400
+HEURISTIC_SHARE = 0.45  # of a solve's time
+# the LP's orders tried, best first on the bench days (None: the mean start)
+ALPHAS = (None, 0.3, 0.8, 0.1, 0.5, 0.2, 0.6, 0.4, 0.7, 0.9)
 
 # why a job cannot be placed at all (found before solving), or was left out
 NO_BAY = "no_bay"  # the dealer has no bay the job fits in
@@ -563,7 +568,7 @@ def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = Non
     # several of them, and a repair puts the jobs it moves ahead of all others
     runs = []
     starts = lp_order(problem, seconds=seconds) if len(problem.jobs) <= GUIDE_JOBS else None
-    for alpha in (None, 0.8, 0.2, 0.5) if starts is not None else ():
+    for alpha in ALPHAS if starts is not None else ():
         point = {key: alpha_point(spread, alpha) for key, spread in starts.items()}
 
         def by_lp(job, point=point):
@@ -1107,9 +1112,10 @@ def solve(
     jobs = [j for j in problem.jobs if j.key not in reasons]
     by_key = {j.key: j for j in jobs}
     lo, hi = _bounds(problem, by_key)
-    # the list schedules get about a third of the time (one of them at least): on 2
-    # shared cores they, not the first second of search, make most of a 2-s plan
-    hint = hint or heuristic(problem, seconds=time_limit / 3)
+    # the LP and the list schedules get nearly half the time (one plan at least): on 2
+    # shared cores they, not the first second of search, make a 2-s plan (a third of
+    # it: 3-13 % above the bound on the bench days, nearly half: 3-11 %)
+    hint = hint or heuristic(problem, seconds=time_limit * HEURISTIC_SHARE)
     fixed_techs = {j.fixed[0] for j in jobs if j.fixed is not None}
     fixed_bays = {j.fixed[1] for j in jobs if j.fixed is not None}
     tech_pools = _pools(
