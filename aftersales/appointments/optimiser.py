@@ -533,7 +533,7 @@ def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = Non
     (bench/day_plan.py):
 
     1. the time-indexed LP's (``lp_order``): each job at its mean start in the LP, or at
-       the time by which 20, 50 or 80 % of it has started ("α-points"); the LP weighs
+       the time by which 10-90 % of it has started ("α-points", ``ALPHAS``); the LP weighs
        every job's end and lateness against every other's at once, which packs the day
        far tighter than the simple orders;
     2. promised time, arrival and slack, each repaired when it leaves jobs out that fit
@@ -1321,8 +1321,10 @@ def _time_indexed(problem, *, max_slots=200, grid=None, solver="GLOP", seconds=3
                     continue
                 windows = pool[0].windows
                 for a, b, pause in _start_spans(pool[0], d, lo[job.key], hi[job.key], horizon):
-                    # on the grid (a coarse grid may miss a short span: the step before)
-                    for s in range(-(-a // grid) * grid, b + 1, grid) or (a - a % grid,):
+                    # on the grid (a guide's coarse grid may miss a short span: the step
+                    # before it then)
+                    on_grid = range(-(-a // grid) * grid, b + 1, grid)
+                    for s in on_grid or ((a - a % grid,) if not exact else ()):
                         end, steps = s + d + pause, None
                         if pause:  # not over the break
                             steps = tuple(
