@@ -389,3 +389,23 @@ def test_an_alpha_point_is_when_that_share_of_the_job_has_started():
     assert alpha_point(spread, 0.5) == 60
     assert alpha_point(spread, 0.8) == 120
     assert alpha_point([], 0.5) == 0
+
+
+def test_the_guide_lp_answers_even_when_its_coarse_steps_overfill_the_day():
+    # twelve 40-minute jobs fill one bay's 480 minutes exactly; on the guide's 15-minute
+    # steps each holds 45, more than the day has: the LP overflows at a price instead of
+    # finding nothing, and the list schedules still place every job
+    problem = Problem(
+        jobs=[Job(f"j{n}", 40, group=f"c{n}", due=480) for n in range(12)],
+        technicians=[tech(1)],
+        bays=[Bay(10, "general")],
+        horizon=480,
+    )
+
+    spread = lp_order(problem)
+    start = heuristic(problem)
+
+    assert spread is not None and set(spread) == {f"j{n}" for n in range(12)}
+    assert all(abs(sum(share for _s, share in shares) - 1) < 1e-6 for shares in spread.values())
+    check_rules(problem, start)
+    assert not start.unplaced and start.late_minutes == 0
