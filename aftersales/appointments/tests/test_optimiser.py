@@ -32,6 +32,11 @@ def tech(id, kinds=("general", "quick"), cats=(), windows=DAY):
     return Technician(id, windows, frozenset(kinds), frozenset(cats))
 
 
+def one_bay(jobs) -> Problem:
+    """A day of ``jobs`` for one technician (on shift 480 minutes) and one general bay."""
+    return Problem(jobs, [tech(1)], [Bay(10, "general")], horizon=480)
+
+
 def test_a_small_day_is_planned_optimally_within_every_rule():
     problem = Problem(
         jobs=[
@@ -60,15 +65,12 @@ def test_a_small_day_is_planned_optimally_within_every_rule():
 
 def test_the_solver_meets_promised_times_that_first_come_first_served_misses():
     # two long jobs arrive first, the urgent short one last; one technician, one bay
-    problem = Problem(
-        jobs=[
+    problem = one_bay(
+        [
             Job("long1", 120, release=0, group="a", due=400),
             Job("long2", 120, release=0, group="b", due=400),
             Job("urgent", 30, release=10, group="c", due=60),
-        ],
-        technicians=[tech(1)],
-        bays=[Bay(10, "general")],
-        horizon=480,
+        ]
     )
 
     base = greedy(problem)
@@ -122,12 +124,7 @@ def test_pinned_and_started_jobs_stay_where_they_are():
 
 
 def test_a_full_day_leaves_jobs_out_instead_of_failing():
-    problem = Problem(
-        jobs=[Job(f"j{i}", 200, group=f"c{i}") for i in range(4)],
-        technicians=[tech(1)],
-        bays=[Bay(10, "general")],
-        horizon=480,
-    )
+    problem = one_bay([Job(f"j{i}", 200, group=f"c{i}") for i in range(4)])
 
     solution = solve(problem, time_limit=5, workers=1)
 
@@ -136,8 +133,8 @@ def test_a_full_day_leaves_jobs_out_instead_of_failing():
 
 
 def test_arriving_too_late_and_jobs_waiting_for_each_other_are_reported():
-    problem = Problem(
-        jobs=[
+    problem = one_bay(
+        [
             Job("late-arrival", 90, release=420, group="a"),
             Job("chain1", 60, group="b", after=("chain2",)),
             Job("chain2", 60, group="b", after=("chain1",)),
@@ -145,10 +142,7 @@ def test_arriving_too_late_and_jobs_waiting_for_each_other_are_reported():
             Job("long-wait", 200, group="c"),
             Job("after-long", 300, group="c", after=("long-wait",)),
             Job("fine", 30, group="d"),
-        ],
-        technicians=[tech(1)],
-        bays=[Bay(10, "general")],
-        horizon=480,
+        ]
     )
 
     solution = solve(problem, time_limit=5, workers=1)
@@ -238,12 +232,7 @@ def test_the_list_schedules_are_repaired_to_place_the_jobs_they_left_out():
 
 
 def test_a_day_that_cannot_hold_every_job_has_a_bound_counting_the_jobs_left_out():
-    problem = Problem(
-        jobs=[Job(f"j{i}", 200, group=f"c{i}", due=300) for i in range(4)],
-        technicians=[tech(1)],
-        bays=[Bay(10, "general")],
-        horizon=480,
-    )
+    problem = one_bay([Job(f"j{i}", 200, group=f"c{i}", due=300) for i in range(4)])
 
     solution = solve(problem, time_limit=5, workers=1)
 
@@ -318,12 +307,7 @@ def test_the_time_indexed_lp_bound_is_a_lower_bound():
 
 
 def test_the_lp_bound_is_not_computed_on_a_minute_grid():
-    problem = Problem(
-        jobs=[Job("odd", 37, group="a", release=3)],
-        technicians=[tech(1)],
-        bays=[Bay(10, "general")],
-        horizon=480,
-    )
+    problem = one_bay([Job("odd", 37, group="a", release=3)])
 
     assert lp_bound(problem) is None
 
@@ -345,14 +329,11 @@ def test_cp_sat_on_the_time_indexed_relaxation_proves_a_bound_at_least_the_lps()
 def short_jobs_behind_a_long_one():
     # one technician, one bay: the long job is promised first but has time to spare; its
     # three short neighbours are done sooner when they go first (Σ ends 470, not 980)
-    return Problem(
-        jobs=[
+    return one_bay(
+        [
             Job("long", 200, group="a", due=300),
             *(Job(f"short{n}", 30, group=f"s{n}", due=400) for n in range(3)),
-        ],
-        technicians=[tech(1)],
-        bays=[Bay(10, "general")],
-        horizon=480,
+        ]
     )
 
 
@@ -395,12 +376,7 @@ def test_the_guide_lp_answers_even_when_its_coarse_steps_overfill_the_day():
     # twelve 40-minute jobs fill one bay's 480 minutes exactly; on the guide's 15-minute
     # steps each holds 45, more than the day has: the LP overflows at a price instead of
     # finding nothing, and the list schedules still place every job
-    problem = Problem(
-        jobs=[Job(f"j{n}", 40, group=f"c{n}", due=480) for n in range(12)],
-        technicians=[tech(1)],
-        bays=[Bay(10, "general")],
-        horizon=480,
-    )
+    problem = one_bay([Job(f"j{n}", 40, group=f"c{n}", due=480) for n in range(12)])
 
     spread = lp_order(problem)
     start = heuristic(problem)
