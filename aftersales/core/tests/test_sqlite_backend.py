@@ -2,6 +2,8 @@
 SQLite's long sleeps, gives up after the timeout as before, and keeps SQLite's own busy
 handler for statements outside a transaction."""
 
+import gc
+import sqlite3
 import threading
 import time
 
@@ -106,3 +108,49 @@ def test_a_writer_gives_up_after_the_timeout(database):
     end(waiter)
     holder.close()
     waiter.close()
+
+
+def test_a_writer_that_had_to_wait_leaves_no_cursor_for_the_garbage_collector(database):
+    # A cursor left in a reference cycle is finalised by whichever thread collects it; that
+    # takes its connection's mutex, which the owner holds while SQLite's busy handler waits
+    # for the write lock. If the collector holds that lock, both wait out the busy timeout.
+    holder, waiter = wrapper(database, 5), wrapper(database, 5)
+    waiter.inc_thread_sharing()
+    begin(holder)
+    began = threading.Event()
+
+    def second():
+        begin(waiter)
+        began.set()
+        end(waiter)
+
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        # when a writer retries its BEGIN while another holds the lock
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.2)
+        assert not began.is_set()
+        end(holder)
+        thread.join(5)
+        assert began.is_set()
+        # then its failed attempts left no sqlite3 cursor in unreachable garbage
+        gc.collect()
+        cursors = [thing for thing in gc.garbage if isinstance(thing, sqlite3.Cursor)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert cursors == []
+    holder.close()
+    waiter.close()
+
+
+def test_an_error_other_than_a_lock_is_raised_as_djangos(database):
+    holder = wrapper(database, 5)
+    begin(holder)
+    # BEGIN inside an open transaction: SQLite refuses at once, not "locked"
+    with pytest.raises(OperationalError, match="within a transaction"):
+        holder._start_transaction_under_autocommit()
+    end(holder)
+    holder.close()
