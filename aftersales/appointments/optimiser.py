@@ -51,7 +51,6 @@ from __future__ import annotations
 import math
 import os
 import time
-from bisect import insort
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -353,16 +352,15 @@ def measure(problem: Problem, solution: Solution) -> Solution:
 # ---------------------------------------------------------------- list scheduling
 
 
-def _free_from(spans, start, duration):
-    """The earliest time >= start at which [t, t+duration) misses every span (sorted)."""
-    t = start
-    for s, e in spans:
-        if e <= t:
-            continue
-        if s >= t + duration:
-            break
-        t = max(t, e)
-    return t
+def _runs(free: int, width: int) -> int:
+    """The bits s of ``free`` from which ``width`` bits in a row are set (s .. s+width-1):
+    where a job of ``width`` minutes fits a calendar whose free minutes are ``free``."""
+    runs, have = free, 1
+    while have < width:
+        step = min(have, width - have)
+        runs &= runs >> step  # runs of have + step from two of have overlapping
+        have += step
+    return runs
 
 
 def fixed_end(problem: Problem, job: Job) -> int:
@@ -387,13 +385,21 @@ def least_slack(job: Job):
 
 
 class _Board:
-    """A plan being built job by job: each technician's, bay's and car's busy spans."""
+    """A plan being built job by job. Each technician's, bay's and car's calendar is an
+    integer with one bit per minute of the day (set: busy), so where a job fits is a few
+    shifts and ANDs of whole days (``_runs``), not a walk through the spans."""
 
     def __init__(self, problem: Problem, solution: Solution):
         self.problem, self.solution = problem, solution
-        self.tech_spans: dict = {t.id: [] for t in problem.technicians}
-        self.bay_spans: dict = {b.id: [] for b in problem.bays}
-        self.group_spans: dict = {}
+        # bit 0 is this minute: the earliest a window or a pinned job begins (0 mostly)
+        self.base = min(
+            [0]
+            + [w[0] for t in problem.technicians for w in t.windows]
+            + [j.fixed[2] for j in problem.jobs if j.fixed is not None]
+        )
+        self.day = (1 << max(0, problem.horizon - self.base)) - 1  # every minute free
+        self.busy: dict = {}  # ("t", id) | ("b", id) | ("g", car) -> busy bits
+        self.fits: dict = {}  # the same -> {minutes: _runs of its free bits}
         self.ends: dict = {}
         self.bays = {}  # bay kind needed -> the bays it fits
         self.skilled = {}  # (bay kind, categories) -> the technicians who can
@@ -402,48 +408,81 @@ class _Board:
                 tech, bay, start = job.fixed
                 self.put(job, (start, tech, bay, fixed_end(problem, job)))
 
-    def earliest(self, job: Job):
-        """(start, technician, bay, end) where ``job`` can start earliest, or None."""
-        problem = self.problem
-        earliest = max([job.release, *(self.ends[k] for k in job.after)])
-        best = None
+    def _fits(self, resource, minutes: int) -> int:
+        """The starts (bits) at which ``resource`` is free for ``minutes``."""
+        known = self.fits.setdefault(resource, {})
+        runs = known.get(minutes)
+        if runs is None:
+            free = self.day & ~self.busy.get(resource, 0)
+            runs = known[minutes] = _runs(free, max(1, minutes))
+        return runs
+
+    def earliest(self, job: Job, not_before: int = 0):
+        """(start, technician, bay, end) where ``job`` can start earliest, or None (the
+        first skilled technician in order, and a bay of the kind needed before one it
+        only fits); ``not_before``: no earlier start is free (one found before the board
+        filled)."""
+        problem, base = self.problem, self.base
+        earliest = max([job.release, not_before, *(self.ends[k] for k in job.after)])
         bays = self.bays.get(job.bay_kind)
         if bays is None:
             bays = self.bays[job.bay_kind] = [
                 b for b in problem.bays if bay_fits(job.bay_kind, b.kind)
             ]
-        group_spans = self.group_spans.get(job.group, ())
         skilled = self.skilled.get((job.bay_kind, job.categories))
         if skilled is None:
             skilled = self.skilled[(job.bay_kind, job.categories)] = [
                 t for t in problem.technicians if t.can_do(job)
             ]
+        shared: dict = {}  # minutes -> starts at which the car and a bay are free
+        best = None  # (start, technician, minutes)
         for tech in skilled:
-            spans = self.tech_spans[tech.id]
             for first, last, pause in tech.segments(job.duration, problem.horizon):
-                t, wall = max(earliest, first), job.duration + pause
+                first = max(earliest, first)
                 if best is not None:  # only an earlier start can do better
                     last = min(last, best[0] - 1)
-                while t <= last:
-                    t2 = _free_from(spans, t, wall)
-                    t2 = _free_from(group_spans, t2, wall)
-                    if t2 == t:
-                        t2 = min(_free_from(self.bay_spans[b.id], t, wall) for b in bays)
-                    if t2 == t:
-                        free = [b for b in bays if _free_from(self.bay_spans[b.id], t, wall) == t]
-                        # a quick job takes a quick bay before a general one
-                        bay = min(free, key=lambda b: b.kind != job.bay_kind)
-                        best = (t, tech.id, bay.id, t + wall)
-                        break
-                    t = t2
-        return best
+                if first > last:
+                    continue
+                wall = job.duration + pause
+                both = shared.get(wall)
+                if both is None:
+                    in_a_bay = 0
+                    for bay in bays:
+                        in_a_bay |= self._fits(("b", bay.id), wall)
+                    both = shared[wall] = in_a_bay & self._fits(("g", job.group), wall)
+                starts = both & self._fits(("t", tech.id), wall)
+                starts &= ((1 << (last - first + 1)) - 1) << (first - base)
+                if starts:
+                    best = ((starts & -starts).bit_length() - 1 + base, tech, wall)
+        if best is None:
+            return None
+        start, tech, wall = best
+        free = [b for b in bays if self._fits(("b", b.id), wall) >> (start - base) & 1]
+        # a quick job takes a quick bay before a general one
+        bay = min(free, key=lambda b: b.kind != job.bay_kind)
+        return (start, tech.id, bay.id, start + wall)
+
+    def _span(self, start: int, end: int) -> int:
+        return ((1 << (end - start)) - 1) << (start - self.base)
+
+    def still_free(self, job: Job, placed) -> bool:
+        """Whether ``placed`` (an ``earliest`` of ``job``) is free yet: then it is still
+        the earliest, as the board only fills (and the same technician and bay are
+        chosen)."""
+        start, tech, bay, end = placed
+        span = self._span(start, end)
+        return not any(
+            self.busy.get(resource, 0) & span
+            for resource in (("t", tech), ("b", bay), ("g", job.group))
+        )
 
     def put(self, job: Job, placed) -> None:
         start, tech, bay, end = placed
         self.solution.assignments[job.key] = (tech, bay, start, end)
-        insort(self.tech_spans.setdefault(tech, []), (start, end))
-        insort(self.bay_spans.setdefault(bay, []), (start, end))
-        insort(self.group_spans.setdefault(job.group, []), (start, end))
+        span = self._span(start, end)
+        for resource in (("t", tech), ("b", bay), ("g", job.group)):
+            self.busy[resource] = self.busy.get(resource, 0) | span
+            self.fits.pop(resource, None)
         self.ends[job.key] = end
 
     def done(self, begun) -> Solution:
@@ -455,12 +494,13 @@ class _Board:
         return measure(self.problem, solution)
 
 
-def greedy(problem: Problem, order=first_come) -> Solution:
+def greedy(problem: Problem, order=first_come, reasons: dict | None = None) -> Solution:
     """List scheduling: the jobs in ``order`` (first come, first served: by release, then
     due time), each — once the jobs it waits for are placed — to the skilled technician
-    and fitting bay where it can start earliest."""
+    and fitting bay where it can start earliest. ``reasons``: the day's ``precheck``, when
+    known."""
     begun = time.perf_counter()
-    reasons = precheck(problem)
+    reasons = precheck(problem) if reasons is None else reasons
     board = _Board(problem, Solution(status="greedy", unplaced=dict(reasons)))
     pending = [j for j in problem.jobs if j.fixed is None and j.key not in reasons]
     pending.sort(key=order)
@@ -479,15 +519,18 @@ def greedy(problem: Problem, order=first_come) -> Solution:
     return board.done(begun)
 
 
-def dispatch(problem: Problem, order=earliest_due, first=()) -> Solution:
+def dispatch(
+    problem: Problem, order=earliest_due, first=(), reasons: dict | None = None
+) -> Solution:
     """Earliest start first: of the jobs whose earlier work is placed, the one that can
     start soonest (ties by ``order``) goes next, to where it starts; the jobs in
     ``first`` before all others. Packs the day tighter than taking the jobs in arrival
-    order (a job that must wait does not hold back one that could start now)."""
+    order (a job that must wait does not hold back one that could start now).
+    ``reasons``: the day's ``precheck``, when known."""
     import heapq
 
     begun = time.perf_counter()
-    reasons = precheck(problem)
+    reasons = precheck(problem) if reasons is None else reasons
     board = _Board(problem, Solution(status="greedy", unplaced=dict(reasons)))
     pending = [j for j in problem.jobs if j.fixed is None and j.key not in reasons]
     waiting = {j.key: {k for k in j.after if k not in board.ends} for j in pending}
@@ -509,7 +552,7 @@ def dispatch(problem: Problem, order=earliest_due, first=()) -> Solution:
             push(job)
     while heap:
         _first, start, _order, best, job = heapq.heappop(heap)
-        again = board.earliest(job)
+        again = best if board.still_free(job, best) else board.earliest(job, start)
         if again != best:  # the board filled since: queue it again
             if again is None:
                 board.solution.unplaced[job.key] = NO_ROOM
@@ -544,6 +587,7 @@ def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = Non
     leaves jobs out (at least one plan is made)."""
     begun = time.perf_counter()
     reasons = precheck(problem)
+    checked = {id(problem): reasons}
     plans = []
 
     def out_of_time(leaving_out):
@@ -592,9 +636,13 @@ def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = Non
             break
 
         def run(first, build=build, order=order, variant=variant):
+            # the day's precheck once (the variant's own: some job may fit only over a break)
+            if id(variant) not in checked:
+                checked[id(variant)] = precheck(variant)
+            known = checked[id(variant)]
             if build is dispatch:
-                return dispatch(variant, order, first)
-            return greedy(variant, lambda job: (job.key not in first, order(job)))
+                return dispatch(variant, order, first, known)
+            return greedy(variant, lambda job: (job.key not in first, order(job)), known)
 
         plan, first = run(frozenset()), set()
         best = plan
@@ -1258,7 +1306,9 @@ def alpha_point(spread, alpha: float | None) -> float:
     return max(spread)[0]
 
 
-def _time_indexed(problem, *, max_slots=200, grid=None, solver="GLOP", seconds=30.0):
+def _time_indexed(
+    problem, *, max_slots=200, grid=None, solver="GLOP", seconds=30.0, parameters=None
+):
     """(bound, {job: [(start, share), ...]}) of the time-indexed relaxation (see
     ``lp_bound``); with ``grid`` given, on that grid whatever the data's times (a guide,
     not a bound)."""
@@ -1297,7 +1347,7 @@ def _time_indexed(problem, *, max_slots=200, grid=None, solver="GLOP", seconds=3
         # proves the LP's bound and more within seconds; presolve and lazily added rows
         # left it below the LP after 30 s (bench/day_plan.py)
         lp.SetSolverSpecificParametersAsString(
-            "num_workers: 1 cp_model_presolve: false add_lp_constraints_lazily: false"
+            parameters or "num_workers: 1 cp_model_presolve: false add_lp_constraints_lazily: false"
         )
     objective = lp.Objective()
     infinity = lp.infinity()
@@ -1378,7 +1428,9 @@ def _time_indexed(problem, *, max_slots=200, grid=None, solver="GLOP", seconds=3
                     objective.SetCoefficient(over, overflow / grid)
     steps = range(0, problem.horizon, grid)
     bay_sets = {key[1] for key in running if key[0] == "bay"}
-    for kinds_in in bay_sets | {a | b for a in bay_sets for b in bay_sets}:
+    # in a fixed order (sets of strings iterate by the process's hash seed): the LP's
+    # rows, and so which of its optima the solver returns, are the same on every run
+    for kinds_in in sorted(bay_sets | {a | b for a in bay_sets for b in bay_sets}, key=sorted):
         size = sum(1 for b in problem.bays if b.kind in kinds_in)
         for step in steps:
             at_most(
