@@ -50,7 +50,10 @@ from __future__ import annotations
 
 import math
 import os
+import random
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -59,7 +62,17 @@ LATE_WEIGHT = 20
 # the list schedules take the jobs in the order of a time-indexed LP up to this many jobs
 # (150 jobs: ~0.3-0.6 s on 2 shared cores, bench/day_plan.py)
 GUIDE_JOBS = 400
-HEURISTIC_SHARE = 0.45  # of a solve's time
+# of a solve's time, the LP and the list schedules (the LP takes 0.4-0.5 s of it for 150
+# jobs); the rest CP-SAT and ``improve`` share, side by side (bench/day_plan.py: 0.3-0.45
+# gave the same 2-s plans)
+HEURISTIC_SHARE = 0.35
+IMPROVE_SHARE = 0.3  # of ``heuristic``'s own time, when not called by ``solve``
+IMPROVE_STEPS = 300  # changes ``improve`` tries without a time limit
+# ``improve``: the share of changes that move a late (or left-out) job up to
+# IMPROVE_EARLIER places earlier; the others move any job up to IMPROVE_EITHER places
+# either way (on the bench days 0.6-0.8 and 25/10 did best, within the noise)
+LATE_SHARE = 0.8
+IMPROVE_EARLIER, IMPROVE_EITHER = 25, 10
 # the LP's orders tried, best first on the bench days (None: the mean start)
 ALPHAS = (None, 0.3, 0.8, 0.1, 0.5, 0.2, 0.6, 0.4, 0.7, 0.9)
 
@@ -177,6 +190,9 @@ class Problem:
     technicians: list[Technician]
     bays: list[Bay]
     horizon: int  # minutes the plan may reach (the day's closing)
+    # the ends of pinned or started jobs where not their technician's breaks give them:
+    # a day planned with no job over a break (``_list_plans``) keeps a started job's pause
+    fixed_ends: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -192,6 +208,9 @@ class Solution:
     bound: int | None = None  # CP-SAT's proved lower bound of the objective
     seconds: float = 0.0
     first_seconds: float | None = None  # when CP-SAT had its first plan
+    # a list schedule's jobs in the order it placed them: [(job, (start, technician, bay,
+    # end) or None: no room)], to make it again up to any point (``improve``)
+    placed: list = field(default_factory=list, repr=False)
 
 
 def _cycles(jobs: dict) -> set:
@@ -355,17 +374,28 @@ def measure(problem: Problem, solution: Solution) -> Solution:
 def _runs(free: int, width: int) -> int:
     """The bits s of ``free`` from which ``width`` bits in a row are set (s .. s+width-1):
     where a job of ``width`` minutes fits a calendar whose free minutes are ``free``."""
-    runs, have = free, 1
+    for step in _doubling(width):
+        free &= free >> step
+    return free
+
+
+@lru_cache(maxsize=4096)
+def _doubling(width: int) -> tuple:
+    """The shifts that turn single free bits into runs of ``width``: runs of ``have``
+    and of ``have`` shifted by ``step`` <= ``have`` overlap into runs of have + step."""
+    steps, have = [], 1
     while have < width:
         step = min(have, width - have)
-        runs &= runs >> step  # runs of have + step from two of have overlapping
+        steps.append(step)
         have += step
-    return runs
+    return tuple(steps)
 
 
 def fixed_end(problem: Problem, job: Job) -> int:
     """The end of a pinned or started job: its work from its start, pausing over its
     technician's breaks."""
+    if job.key in problem.fixed_ends:
+        return problem.fixed_ends[job.key]
     tech, _bay, start = job.fixed
     breaks = next((t.breaks for t in problem.technicians if t.id == tech), ())
     return finish(breaks, start, job.duration)
@@ -384,13 +414,13 @@ def least_slack(job: Job):
     return (slack, job.release, job.key)
 
 
-class _Board:
-    """A plan being built job by job. Each technician's, bay's and car's calendar is an
-    integer with one bit per minute of the day (set: busy), so where a job fits is a few
-    shifts and ANDs of whole days (``_runs``), not a walk through the spans."""
+class _Day:
+    """What every board of a day shares: bit 0's minute, the bays each kind of job fits,
+    and the technicians who can do each kind of job — in their order, and in pools of the
+    same shift and skills (where one of a pool can start, the first of them can)."""
 
-    def __init__(self, problem: Problem, solution: Solution):
-        self.problem, self.solution = problem, solution
+    def __init__(self, problem: Problem):
+        self.problem = problem
         # bit 0 is this minute: the earliest a window or a pinned job begins (0 mostly)
         self.base = min(
             [0]
@@ -398,11 +428,53 @@ class _Board:
             + [j.fixed[2] for j in problem.jobs if j.fixed is not None]
         )
         self.day = (1 << max(0, problem.horizon - self.base)) - 1  # every minute free
+        pools: dict = {}
+        for tech in problem.technicians:
+            same = (tech.windows, tech.breaks, tech.bay_kinds, tech.categories)
+            pools.setdefault(same, []).append(tech)
+        self.pools = list(pools.values())
+        self.pool_of = {t.id: n for n, pool in enumerate(self.pools) for t in pool}
+        self._bays: dict = {}
+        self._skilled: dict = {}
+
+    def bays(self, job: Job) -> list:
+        """[(("b", id), id), ...] of the bays ``job`` fits, those of its kind first (a
+        quick job takes a quick bay before a general one)."""
+        found = self._bays.get(job.bay_kind)
+        if found is None:
+            fitting = [b for b in self.problem.bays if bay_fits(job.bay_kind, b.kind)]
+            fitting.sort(key=lambda b: b.kind != job.bay_kind)
+            found = self._bays[job.bay_kind] = [(("b", b.id), b.id) for b in fitting]
+        return found
+
+    def skilled(self, job: Job) -> tuple:
+        """([(technician, ("t", id)), ...] of those who can do ``job``, in order;
+        [(pool number, one of it, [("t", id), ...]), ...])."""
+        found = self._skilled.get((job.bay_kind, job.categories))
+        if found is None:
+            techs = [(t, ("t", t.id)) for t in self.problem.technicians if t.can_do(job)]
+            pools = [
+                (n, pool[0], [("t", t.id) for t in pool])
+                for n, pool in enumerate(self.pools)
+                if pool[0].can_do(job)
+            ]
+            found = self._skilled[(job.bay_kind, job.categories)] = (techs, pools)
+        return found
+
+
+class _Board:
+    """A plan being built job by job. Each technician's, bay's and car's calendar is an
+    integer with one bit per minute of the day (set: busy), so where a job fits is a few
+    shifts and ANDs of whole days (``_runs``), not a walk through the spans."""
+
+    def __init__(self, problem: Problem, solution: Solution, day: _Day | None = None):
+        self.problem, self.solution = problem, solution
+        self.setup = day if day is not None else _Day(problem)
+        self.base, self.day = self.setup.base, self.setup.day
         self.busy: dict = {}  # ("t", id) | ("b", id) | ("g", car) -> busy bits
         self.fits: dict = {}  # the same -> {minutes: _runs of its free bits}
+        self.pool_fits: dict = {}  # pool number -> {minutes: where one of it is free}
         self.ends: dict = {}
-        self.bays = {}  # bay kind needed -> the bays it fits
-        self.skilled = {}  # (bay kind, categories) -> the technicians who can
         for job in problem.jobs:
             if job.fixed is not None:
                 tech, bay, start = job.fixed
@@ -410,11 +482,25 @@ class _Board:
 
     def _fits(self, resource, minutes: int) -> int:
         """The starts (bits) at which ``resource`` is free for ``minutes``."""
-        known = self.fits.setdefault(resource, {})
+        known = self.fits.get(resource)
+        if known is None:
+            known = self.fits[resource] = {}
         runs = known.get(minutes)
         if runs is None:
             free = self.day & ~self.busy.get(resource, 0)
             runs = known[minutes] = _runs(free, max(1, minutes))
+        return runs
+
+    def _pool_fits(self, number: int, members: list, minutes: int) -> int:
+        known = self.pool_fits.get(number)
+        if known is None:
+            known = self.pool_fits[number] = {}
+        runs = known.get(minutes)
+        if runs is None:
+            runs = 0
+            for member in members:
+                runs |= self._fits(member, minutes)
+            known[minutes] = runs
         return runs
 
     def earliest(self, job: Job, not_before: int = 0):
@@ -422,45 +508,49 @@ class _Board:
         first skilled technician in order, and a bay of the kind needed before one it
         only fits); ``not_before``: no earlier start is free (one found before the board
         filled)."""
-        problem, base = self.problem, self.base
+        base, duration, horizon = self.base, job.duration, self.problem.horizon
         earliest = max([job.release, not_before, *(self.ends[k] for k in job.after)])
-        bays = self.bays.get(job.bay_kind)
-        if bays is None:
-            bays = self.bays[job.bay_kind] = [
-                b for b in problem.bays if bay_fits(job.bay_kind, b.kind)
-            ]
-        skilled = self.skilled.get((job.bay_kind, job.categories))
-        if skilled is None:
-            skilled = self.skilled[(job.bay_kind, job.categories)] = [
-                t for t in problem.technicians if t.can_do(job)
-            ]
+        bays = self.setup.bays(job)
+        techs, pools = self.setup.skilled(job)
+        fits, car = self._fits, ("g", job.group)
         shared: dict = {}  # minutes -> starts at which the car and a bay are free
-        best = None  # (start, technician, minutes)
-        for tech in skilled:
-            for first, last, pause in tech.segments(job.duration, problem.horizon):
-                first = max(earliest, first)
-                if best is not None:  # only an earlier start can do better
-                    last = min(last, best[0] - 1)
+
+        def both(wall):
+            found = shared.get(wall)
+            if found is None:
+                in_a_bay = 0
+                for key, _id in bays:
+                    in_a_bay |= fits(key, wall)
+                found = shared[wall] = in_a_bay & fits(car, wall)
+            return found
+
+        best = None  # the earliest start of any pool
+        for number, one, members in pools:
+            for first, last, pause in one.segments(duration, horizon):
+                if first < earliest:
+                    first = earliest
+                if best is not None and best < last:  # only as early a start can do better
+                    last = best
                 if first > last:
                     continue
-                wall = job.duration + pause
-                both = shared.get(wall)
-                if both is None:
-                    in_a_bay = 0
-                    for bay in bays:
-                        in_a_bay |= self._fits(("b", bay.id), wall)
-                    both = shared[wall] = in_a_bay & self._fits(("g", job.group), wall)
-                starts = both & self._fits(("t", tech.id), wall)
+                wall = duration + pause
+                starts = both(wall) & self._pool_fits(number, members, wall)
                 starts &= ((1 << (last - first + 1)) - 1) << (first - base)
-                if starts:
-                    best = ((starts & -starts).bit_length() - 1 + base, tech, wall)
+                if starts:  # (the segments do not overlap and come in order)
+                    best = (starts & -starts).bit_length() - 1 + base
+                    break
         if best is None:
             return None
-        start, tech, wall = best
-        free = [b for b in bays if self._fits(("b", b.id), wall) >> (start - base) & 1]
-        # a quick job takes a quick bay before a general one
-        bay = min(free, key=lambda b: b.kind != job.bay_kind)
-        return (start, tech.id, bay.id, start + wall)
+        bit = best - base
+        for tech, key in techs:  # the first who can start then
+            for first, last, pause in tech.segments(duration, horizon):
+                if first <= best <= last:
+                    wall = duration + pause
+                    if both(wall) >> bit & 1 and fits(key, wall) >> bit & 1:
+                        bay = next(i for k, i in bays if fits(k, wall) >> bit & 1)
+                        return (best, tech.id, bay, best + wall)
+                    break
+        raise AssertionError("a pool can start but none of its technicians")
 
     def _span(self, start: int, end: int) -> int:
         return ((1 << (end - start)) - 1) << (start - self.base)
@@ -476,6 +566,14 @@ class _Board:
             for resource in (("t", tech), ("b", bay), ("g", job.group))
         )
 
+    def place(self, job: Job, placed) -> None:
+        """``job`` to ``placed`` (an ``earliest``), or left out when there is no room."""
+        self.solution.placed.append((job, placed))
+        if placed is None:
+            self.solution.unplaced[job.key] = NO_ROOM
+        else:
+            self.put(job, placed)
+
     def put(self, job: Job, placed) -> None:
         start, tech, bay, end = placed
         self.solution.assignments[job.key] = (tech, bay, start, end)
@@ -483,6 +581,7 @@ class _Board:
         for resource in (("t", tech), ("b", bay), ("g", job.group)):
             self.busy[resource] = self.busy.get(resource, 0) | span
             self.fits.pop(resource, None)
+        self.pool_fits.pop(self.setup.pool_of.get(tech), None)
         self.ends[job.key] = end
 
     def done(self, begun) -> Solution:
@@ -501,9 +600,19 @@ def greedy(problem: Problem, order=first_come, reasons: dict | None = None) -> S
     known."""
     begun = time.perf_counter()
     reasons = precheck(problem) if reasons is None else reasons
-    board = _Board(problem, Solution(status="greedy", unplaced=dict(reasons)))
     pending = [j for j in problem.jobs if j.fixed is None and j.key not in reasons]
     pending.sort(key=order)
+    return _in_order(problem, reasons, pending).done(begun)
+
+
+def _in_order(problem: Problem, reasons: dict, jobs: list, again=(), day=None) -> _Board:
+    """``greedy`` over ``jobs`` in that order; the first ``len(again)`` of them placed as
+    in ``again`` (``Solution.placed`` of a plan made in the same order up to there: the
+    board is then the same, and so is each place)."""
+    board = _Board(problem, Solution(status="greedy", unplaced=dict(reasons)), day)
+    for job, placed in again:
+        board.place(job, placed)
+    pending = list(jobs[len(again) :])
     while pending:
         ready = next((j for j in pending if all(k in board.ends for k in j.after)), None)
         if ready is None:  # the rest waits for jobs that found no room
@@ -511,12 +620,8 @@ def greedy(problem: Problem, order=first_come, reasons: dict | None = None) -> S
                 board.solution.unplaced[job.key] = WAITS_FOR_UNPLACED
             break
         pending.remove(ready)
-        best = board.earliest(ready)
-        if best is None:
-            board.solution.unplaced[ready.key] = NO_ROOM
-        else:
-            board.put(ready, best)
-    return board.done(begun)
+        board.place(ready, board.earliest(ready))
+    return board
 
 
 def dispatch(
@@ -543,7 +648,7 @@ def dispatch(
     def push(job):
         best = board.earliest(job)
         if best is None:
-            board.solution.unplaced[job.key] = NO_ROOM
+            board.place(job, None)
         else:
             heapq.heappush(heap, (job.key not in first, best[0], order(job), best, job))
 
@@ -555,11 +660,11 @@ def dispatch(
         again = best if board.still_free(job, best) else board.earliest(job, start)
         if again != best:  # the board filled since: queue it again
             if again is None:
-                board.solution.unplaced[job.key] = NO_ROOM
+                board.place(job, None)
             else:
                 heapq.heappush(heap, (job.key not in first, again[0], order(job), again, job))
             continue
-        board.put(job, best)
+        board.place(job, best)
         for follower in followers.get(job.key, ()):
             waiting[follower.key].discard(job.key)
             if not waiting[follower.key]:
@@ -571,7 +676,20 @@ def dispatch(
 
 
 def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = None) -> Solution:
-    """The best of a few list-scheduling plans — earliest start first (``dispatch``) and
+    """The best list schedule (``_list_plans``) reworked by ``improve`` in the last
+    ``IMPROVE_SHARE`` of ``seconds`` (or for ``IMPROVE_STEPS`` changes without)."""
+    begun = time.perf_counter()
+    share = None if seconds is None else seconds * (1 - IMPROVE_SHARE)
+    plan, made_on, reasons = _list_plans(problem, repairs=repairs, seconds=share)
+    left = None if seconds is None else seconds - (time.perf_counter() - begun)
+    if left is None or left > 0:
+        plan = improve(made_on, plan, reasons=reasons, seconds=left)
+    return plan
+
+
+def _list_plans(problem: Problem, *, repairs: int = 6, seconds: float | None = None) -> tuple:
+    """(plan, the problem it was made on, its precheck): the best of a few
+    list-scheduling plans — earliest start first (``dispatch``) and
     the jobs in order (``greedy``) — CP-SAT's starting point. The orders, best first
     (bench/day_plan.py):
 
@@ -606,6 +724,7 @@ def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = Non
                 [replace(t, breaks=()) for t in problem.technicians],
                 problem.bays,
                 problem.horizon,
+                {j.key: fixed_end(problem, j) for j in problem.jobs if j.fixed is not None},
             )
         )
     # (build, order, the problem, repair rounds): the LP's orders unrepaired — there are
@@ -632,7 +751,7 @@ def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = Non
         for variant in variants
     ]
     for build, order, variant, rounds in runs:
-        if plans and out_of_time(min(len(p.unplaced) for p in plans) > len(reasons)):
+        if plans and out_of_time(min(len(p[2].unplaced) for p in plans) > len(reasons)):
             break
 
         def run(first, build=build, order=order, variant=variant):
@@ -661,8 +780,77 @@ def heuristic(problem: Problem, *, repairs: int = 6, seconds: float | None = Non
             plan = run(frozenset(first))
             if (len(plan.unplaced), plan.objective) < (len(best.unplaced), best.objective):
                 best = plan
-        plans.append(best)
-    return min(plans, key=lambda plan: plan.objective)
+        plans.append((best.objective, len(plans), best, variant))
+    _cost, _n, best, variant = min(plans)
+    return best, variant, checked[id(variant)]
+
+
+def improve(
+    problem: Problem,
+    plan: Solution,
+    *,
+    reasons: dict | None = None,
+    seconds: float | None = None,
+    steps: int = IMPROVE_STEPS,
+    seed: int = 0,
+    stop: threading.Event | None = None,
+) -> Solution:
+    """A better list schedule near ``plan`` (made by ``greedy`` or ``dispatch``; any
+    other plan is returned as it is): the order it placed its jobs in, changed one job at
+    a time, made again from the first place that changed on (``_in_order``: the board up
+    to there is the same) and kept when it costs no more (so the search also crosses
+    changes that cost the same). Mostly (``LATE_SHARE``) a late or left-out job moves up
+    to ``IMPROVE_EARLIER`` places earlier, the more minutes late the likelier; else any
+    job up to ``IMPROVE_EITHER`` places either way. Pinned and started jobs stay. For
+    ``seconds`` or until ``stop`` is set; ``steps`` changes without a time limit."""
+    begun = time.perf_counter()
+    reasons = precheck(problem) if reasons is None else reasons
+    order = [job for job, _placed in plan.placed]
+    if not order:
+        return plan
+    seen = {job.key for job in order}
+    seen |= set(reasons)
+    order += [j for j in problem.jobs if j.fixed is None and j.key not in seen]
+    jobs = {job.key: job for job in problem.jobs}
+    rng = random.Random(seed)
+    day = _Day(problem)
+    best, cost = plan, (len(plan.unplaced), plan.objective)
+    tried = 0
+    while True:
+        if seconds is None and tried >= steps:
+            break
+        if seconds is not None and time.perf_counter() - begun >= seconds:
+            break
+        if stop is not None and stop.is_set():
+            break
+        tried += 1
+        behind = [  # (pinned and started jobs stay)
+            (key, end - jobs[key].due)
+            for key, (_t, _b, _s, end) in best.assignments.items()
+            if jobs[key].due is not None and end > jobs[key].due and jobs[key].fixed is None
+        ]
+        behind += [(key, problem.horizon) for key in best.unplaced if key not in reasons]
+        if behind and rng.random() < LATE_SHARE:
+            key = rng.choices([k for k, _m in behind], weights=[m for _k, m in behind])[0]
+            at = next(n for n, job in enumerate(order) if job.key == key)
+            to = max(0, at - rng.randint(1, IMPROVE_EARLIER))
+        else:
+            at = rng.randrange(len(order))
+            to = min(len(order) - 1, max(0, at + rng.randint(-IMPROVE_EITHER, IMPROVE_EITHER)))
+        if to == at:
+            continue
+        moved = order[:at] + order[at + 1 :]
+        moved.insert(to, order[at])
+        candidate = _in_order(problem, reasons, moved, best.placed[: min(at, to)], day).solution
+        candidate.objective = objective_of(problem, candidate)
+        if (len(candidate.unplaced), candidate.objective) <= cost:
+            best, cost = candidate, (len(candidate.unplaced), candidate.objective)
+            done = {job.key for job, _placed in best.placed}
+            order = [job for job, _placed in best.placed] + [j for j in moved if j.key not in done]
+    if best is not plan:
+        best.seconds = time.perf_counter() - begun
+        measure(problem, best)
+    return best
 
 
 def objective_of(problem: Problem, solution: Solution) -> int:
@@ -1163,7 +1351,77 @@ def solve(
     # the LP and the list schedules get nearly half the time (one plan at least): on 2
     # shared cores they, not the first second of search, make a 2-s plan (a third of
     # it: 3-13 % above the bound on the bench days, nearly half: 3-11 %)
-    hint = hint or heuristic(problem, seconds=time_limit * HEURISTIC_SHARE)
+    made_on, known = problem, reasons
+    if hint is None:
+        hint, made_on, known = _list_plans(problem, seconds=time_limit * HEURISTIC_SHARE)
+    first: list[float] = []
+
+    def on_first():
+        if not first:
+            first.append(time.perf_counter() - begun)
+
+    def left():
+        return time_limit - (time.perf_counter() - begun)
+
+    # CP-SAT searches in a thread (it lets go of the interpreter while it solves) while
+    # ``improve`` reworks the list schedule here, each on a core of its own: on the busy
+    # bench day CP-SAT hardly moved the list schedule in the rest of a 2-s solve, the
+    # reworking gained 1-3 % (bench/day_plan.py); it stops when CP-SAT does (a small
+    # day is proved optimal long before its time is up)
+    cores = os.cpu_count() or 1
+    searching = max(1, min(workers, 2 * (cores - 1))) if cores > 2 else 1
+    done = threading.Event()
+
+    def search():
+        try:
+            return _cp_search(
+                problem,
+                hint,
+                reasons,
+                jobs,
+                lo,
+                hi,
+                left,
+                searching,
+                seed,
+                parameters,
+                placing_share,
+                on_first,
+            )
+        finally:
+            done.set()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(search)
+        reworked = improve(made_on, hint, reasons=known, seconds=left() - 0.02, stop=done)
+        solution = running.result()
+    if (len(reworked.unplaced), reworked.objective) < (
+        len(solution.unplaced),
+        solution.objective,
+    ):
+        reworked.bound, reworked.first_seconds = solution.bound, solution.first_seconds
+        reworked.status = "optimal" if reworked.objective == solution.bound else "feasible"
+        solution = reworked
+    solution.first_seconds = first[0] if first else solution.first_seconds
+    solution.seconds = time.perf_counter() - begun
+    return measure(problem, solution)
+
+
+def _cp_search(
+    problem,
+    hint,
+    reasons,
+    jobs,
+    lo,
+    hi,
+    left,
+    workers,
+    seed,
+    parameters,
+    placing_share,
+    on_first,
+) -> Solution:
+    """``solve``'s two CP-SAT stages from ``hint``, within ``left()`` seconds."""
     fixed_techs = {j.fixed[0] for j in jobs if j.fixed is not None}
     fixed_bays = {j.fixed[1] for j in jobs if j.fixed is not None}
     tech_pools = _pools(
@@ -1173,14 +1431,6 @@ def solve(
     )
     bay_pools = _pools(problem.bays, fixed_bays, lambda b: ("b", b.kind))
     free = [j for j in jobs if j.fixed is None]
-    first: list[float] = []
-
-    def on_first():
-        if not first:
-            first.append(time.perf_counter() - begun)
-
-    def left():
-        return time_limit - (time.perf_counter() - begun)
 
     def build(**options):
         return _Model(problem, jobs, lo, hi, tech_pools, bay_pools, **options)
@@ -1206,8 +1456,7 @@ def solve(
     solver, found, proved = _run(costing, left(), workers, seed, parameters, on_first)
     if not found:
         if start_plan is None:
-            fallback = hint
-            fallback.seconds = time.perf_counter() - begun
+            fallback = replace(hint)
             # what stage 1 proved (or only the jobs the precheck left out)
             fallback.bound = UNPLACED * (len(reasons) + len(free) - upper)
             return fallback
@@ -1231,9 +1480,7 @@ def solve(
         solution.bound = bound + UNPLACED * len(reasons)
     else:
         solution.bound = UNPLACED * (len(reasons) + len(free) - upper)
-    solution.first_seconds = first[0] if first else None
-    solution.seconds = time.perf_counter() - begun
-    return measure(problem, solution)
+    return solution
 
 
 def _least_ends(start: int, durations, machines: int) -> int:

@@ -356,10 +356,15 @@ def test_without_the_lp_the_list_schedules_take_the_promised_order(monkeypatch):
     monkeypatch.setattr(optimiser, "GUIDE_JOBS", 0)
     problem = short_jobs_behind_a_long_one()
 
+    listed, made_on, reasons = optimiser._list_plans(problem)
     start = heuristic(problem)
 
+    check_rules(problem, listed)
+    assert made_on is problem and reasons == {}
+    assert listed.assignments["long"][2] == 0 and listed.objective == 200 + 230 + 260 + 290
+    # reworking the order (``improve``) moves the short jobs ahead, as the LP would
     check_rules(problem, start)
-    assert start.assignments["long"][2] == 0 and start.objective == 200 + 230 + 260 + 290
+    assert start.assignments["long"][2] == 90 and start.objective == 30 + 60 + 90 + 290
 
 
 def test_an_alpha_point_is_when_that_share_of_the_job_has_started():

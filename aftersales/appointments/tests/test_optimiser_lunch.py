@@ -126,10 +126,12 @@ def test_a_started_job_pauses_over_lunch_and_the_rest_is_planned_around_it():
     )
 
     plan = solve(problem, time_limit=5, workers=1)
+    listed = heuristic(problem)
 
-    check_rules(problem, plan)
-    assert plan.assignments["started"] == (1, 10, 150, 330)
-    assert plan.assignments["next"][2] >= 330
+    for made in (plan, listed):
+        check_rules(problem, made)
+        assert made.assignments["started"] == (1, 10, 150, 330)
+        assert made.assignments["next"][2] >= 330
 
 
 def random_day(seed, jobs=40, breaks=(LUNCH,)):
