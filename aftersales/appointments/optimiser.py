@@ -210,7 +210,7 @@ class Solution:
     first_seconds: float | None = None  # when CP-SAT had its first plan
     # a list schedule's jobs in the order it placed them: [(job, (start, technician, bay,
     # end) or None: no room)], to make it again up to any point (``improve``)
-    placed: list = field(default_factory=list, repr=False)
+    placed: list = field(default_factory=list, repr=False, compare=False)
 
 
 def _cycles(jobs: dict) -> set:
@@ -1340,7 +1340,11 @@ def solve(
     Jobs that cannot be placed at all are left out with their reason first; the rest may
     still be left out (``no_room``) when the day is full, never making the model
     infeasible. The bound is valid for the whole objective: stage 2's bound plus the
-    penalty of the jobs stage 1 proved cannot all be placed."""
+    penalty of the jobs stage 1 proved cannot all be placed.
+
+    While CP-SAT searches (in a thread), ``improve`` reworks the list schedule; the
+    better plan is returned, with CP-SAT's bound (``first_seconds``: CP-SAT's first
+    plan)."""
     begun = time.perf_counter()
     if not problem.jobs:
         return Solution(status="empty")
@@ -1348,9 +1352,7 @@ def solve(
     jobs = [j for j in problem.jobs if j.key not in reasons]
     by_key = {j.key: j for j in jobs}
     lo, hi = _bounds(problem, by_key)
-    # the LP and the list schedules get nearly half the time (one plan at least): on 2
-    # shared cores they, not the first second of search, make a 2-s plan (a third of
-    # it: 3-13 % above the bound on the bench days, nearly half: 3-11 %)
+    # the LP and the list schedules first (HEURISTIC_SHARE of the time, one plan at least)
     made_on, known = problem, reasons
     if hint is None:
         hint, made_on, known = _list_plans(problem, seconds=time_limit * HEURISTIC_SHARE)
@@ -1399,10 +1401,10 @@ def solve(
         len(solution.unplaced),
         solution.objective,
     ):
-        reworked.bound, reworked.first_seconds = solution.bound, solution.first_seconds
+        reworked.bound = solution.bound
         reworked.status = "optimal" if reworked.objective == solution.bound else "feasible"
         solution = reworked
-    solution.first_seconds = first[0] if first else solution.first_seconds
+    solution.first_seconds = first[0] if first else None
     solution.seconds = time.perf_counter() - begun
     return measure(problem, solution)
 
@@ -1553,9 +1555,7 @@ def alpha_point(spread, alpha: float | None) -> float:
     return max(spread)[0]
 
 
-def _time_indexed(
-    problem, *, max_slots=200, grid=None, solver="GLOP", seconds=30.0, parameters=None
-):
+def _time_indexed(problem, *, max_slots=200, grid=None, solver="GLOP", seconds=30.0):
     """(bound, {job: [(start, share), ...]}) of the time-indexed relaxation (see
     ``lp_bound``); with ``grid`` given, on that grid whatever the data's times (a guide,
     not a bound)."""
@@ -1594,7 +1594,7 @@ def _time_indexed(
         # proves the LP's bound and more within seconds; presolve and lazily added rows
         # left it below the LP after 30 s (bench/day_plan.py)
         lp.SetSolverSpecificParametersAsString(
-            parameters or "num_workers: 1 cp_model_presolve: false add_lp_constraints_lazily: false"
+            "num_workers: 1 cp_model_presolve: false add_lp_constraints_lazily: false"
         )
     objective = lp.Objective()
     infinity = lp.infinity()
