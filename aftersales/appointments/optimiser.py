@@ -814,7 +814,19 @@ def improve(
     jobs = {job.key: job for job in problem.jobs}
     rng = random.Random(seed)
     day = _Day(problem)
+
+    def behind(made):
+        """([late or left-out job], [how far behind]); pinned and started jobs stay."""
+        late = [
+            (key, end - jobs[key].due)
+            for key, (_t, _b, _s, end) in made.assignments.items()
+            if jobs[key].due is not None and end > jobs[key].due and jobs[key].fixed is None
+        ]
+        late += [(key, problem.horizon) for key in made.unplaced if key not in reasons]
+        return [k for k, _m in late], [m for _k, m in late]
+
     best, cost = plan, (len(plan.unplaced), plan.objective)
+    late_keys, late_by = behind(best)
     tried = 0
     while True:
         if seconds is None and tried >= steps:
@@ -824,14 +836,8 @@ def improve(
         if stop is not None and stop.is_set():
             break
         tried += 1
-        behind = [  # (pinned and started jobs stay)
-            (key, end - jobs[key].due)
-            for key, (_t, _b, _s, end) in best.assignments.items()
-            if jobs[key].due is not None and end > jobs[key].due and jobs[key].fixed is None
-        ]
-        behind += [(key, problem.horizon) for key in best.unplaced if key not in reasons]
-        if behind and rng.random() < LATE_SHARE:
-            key = rng.choices([k for k, _m in behind], weights=[m for _k, m in behind])[0]
+        if late_keys and rng.random() < LATE_SHARE:
+            key = rng.choices(late_keys, weights=late_by)[0]
             at = next(n for n, job in enumerate(order) if job.key == key)
             to = max(0, at - rng.randint(1, IMPROVE_EARLIER))
         else:
@@ -847,6 +853,7 @@ def improve(
             best, cost = candidate, (len(candidate.unplaced), candidate.objective)
             done = {job.key for job, _placed in best.placed}
             order = [job for job, _placed in best.placed] + [j for j in moved if j.key not in done]
+            late_keys, late_by = behind(best)
     if best is not plan:
         best.seconds = time.perf_counter() - begun
         measure(problem, best)
