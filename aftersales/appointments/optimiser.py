@@ -81,6 +81,12 @@ IMPROVE_EARLIER, IMPROVE_EITHER = 25, 10
 # gap: busy day 6.3 -> 5.7 %, seed 7 3.3 -> 2.0 %, seed 8 2.0 -> 2.6 %; 5 and 15 minutes
 # did worse on the busy day)
 OWN_BAY_WAIT = 10
+# CP-SAT searches beside the reworking (``solve``) only on a day of at most this many
+# placeable jobs per second of the time limit (80 in 2 s, 1,200 in 30 s): in 2 s it proved
+# days of 20-60 jobs optimal and some of 80, but on days of 100-150 jobs it never improved
+# on its starting plan, while the reworking beside it got through a fifth to a third fewer
+# changes (bench/day_plan.py --jobs)
+CP_SAT_JOBS_PER_SECOND = 40
 # the LP's orders tried, best first on the bench days (None: the mean start)
 ALPHAS = (None, 0.3, 0.8, 0.1, 0.5, 0.2, 0.6, 0.4, 0.7, 0.9)
 
@@ -471,16 +477,18 @@ class _Day:
 
     def skilled(self, job: Job) -> tuple:
         """([(technician, ("t", id)), ...] of those who can do ``job``, in order;
-        [(pool number, one of it, [("t", id), ...]), ...])."""
+        [(one of a shift, [(pool number, [("t", id), ...]), ...]), ...]: the pools that can
+        do it by shift (windows and breaks: where one of them may start, all of them may)."""
         found = self._skilled.get((job.bay_kind, job.categories))
         if found is None:
             techs = [(t, ("t", t.id)) for t in self.problem.technicians if t.can_do(job)]
-            pools = [
-                (n, pool[0], [("t", t.id) for t in pool])
-                for n, pool in enumerate(self.pools)
-                if pool[0].can_do(job)
-            ]
-            found = self._skilled[(job.bay_kind, job.categories)] = (techs, pools)
+            shifts: dict = {}
+            for n, pool in enumerate(self.pools):
+                if pool[0].can_do(job):
+                    one = pool[0]
+                    shift = shifts.setdefault((one.windows, one.breaks), (one, []))
+                    shift[1].append((n, [("t", t.id) for t in pool]))
+            found = self._skilled[(job.bay_kind, job.categories)] = (techs, list(shifts.values()))
         return found
 
 
@@ -546,8 +554,8 @@ class _Board:
         ``until`` when given."""
         base, duration, horizon = self.base, job.duration, self.problem.horizon
         earliest = max([job.release, not_before, *(self.ends[k] for k in job.after)])
-        techs, pools = self.setup.skilled(job)
-        fits, car = self._fits, ("g", job.group)
+        techs, shifts = self.setup.skilled(job)
+        fits, pool_fits, car = self._fits, self._pool_fits, ("g", job.group)
         shared: dict = {}  # minutes -> starts at which the car and a bay are free
 
         def both(wall):
@@ -561,7 +569,7 @@ class _Board:
 
         best = until  # the earliest start of any pool (or the latest wanted)
         started = False
-        for number, one, members in pools:
+        for one, pools in shifts:
             for first, last, pause in one.segments(duration, horizon):
                 if first < earliest:
                     first = earliest
@@ -570,7 +578,10 @@ class _Board:
                 if first > last:
                     continue
                 wall = duration + pause
-                starts = both(wall) & self._pool_fits(number, members, wall)
+                free = 0  # where one of the shift's pools is free
+                for number, members in pools:
+                    free |= pool_fits(number, members, wall)
+                starts = both(wall) & free
                 starts &= ((1 << (last - first + 1)) - 1) << (first - base)
                 if starts:  # (the segments do not overlap and come in order)
                     best, started = (starts & -starts).bit_length() - 1 + base, True
@@ -737,8 +748,8 @@ def _list_plans(problem: Problem, *, repairs: int = 6, seconds: float | None = N
        alone (those jobs first, a few times, keeping the plan placing the most).
 
     A plan placing every job spares the solver its placing stage. With ``seconds``, no
-    further plan or repair is begun after that time, or twice that while every plan
-    leaves jobs out (at least one plan is made)."""
+    further plan or repair is begun after that time, or twice that for the LP's orders
+    and while every plan leaves jobs out (at least one plan is made)."""
     begun = time.perf_counter()
     reasons = precheck(problem)
     checked = {id(problem): reasons}
@@ -763,19 +774,24 @@ def _list_plans(problem: Problem, *, repairs: int = 6, seconds: float | None = N
                 {j.key: fixed_end(problem, j) for j in problem.jobs if j.fixed is not None},
             )
         )
-    # (build, order, the problem, repair rounds): the LP's orders unrepaired — there are
-    # several of them, and a repair puts the jobs it moves ahead of all others
+    # (build, order, the problem, repair rounds, whether the LP's): the LP's orders
+    # unrepaired — there are several of them, and a repair puts the jobs it moves ahead of
+    # all others
     runs = []
     starts = lp_order(problem, seconds=seconds) if len(problem.jobs) <= GUIDE_JOBS else None
+    orders = set()  # several α-points often give the jobs the same order: made once
     for alpha in ALPHAS if starts is not None else ():
         point = {key: alpha_point(spread, alpha) for key, spread in starts.items()}
 
         def by_lp(job, point=point):
             return (point.get(job.key, job.release), *earliest_due(job))
 
-        runs += [(dispatch, by_lp, problem, 0), (greedy, by_lp, problem, 0)]
+        same = tuple(job.key for job in sorted(problem.jobs, key=by_lp))
+        if same not in orders:
+            orders.add(same)
+            runs += [(dispatch, by_lp, problem, 0, True), (greedy, by_lp, problem, 0, True)]
     runs += [
-        (build, order, variant, repairs)
+        (build, order, variant, repairs, False)
         for build, order in (
             (dispatch, earliest_due),
             (dispatch, first_come),
@@ -786,8 +802,11 @@ def _list_plans(problem: Problem, *, repairs: int = 6, seconds: float | None = N
         )
         for variant in variants
     ]
-    for build, order, variant, rounds in runs:
-        if plans and out_of_time(min(len(p[2].unplaced) for p in plans) > len(reasons)):
+    for build, order, variant, rounds, guided in runs:
+        # the LP's orders all get made within twice the time (they take ~15-25 ms each for
+        # 150 jobs, and which of them does best differs from day to day)
+        leaving_out = min(len(p[2].unplaced) for p in plans) > len(reasons) if plans else True
+        if plans and out_of_time(leaving_out or guided):
             break
 
         def run(first, build=build, order=order, variant=variant):
@@ -1387,7 +1406,8 @@ def solve(
 
     While CP-SAT searches (in a thread), ``improve`` reworks the list schedule; the
     better plan is returned, with CP-SAT's bound (``first_seconds``: CP-SAT's first
-    plan)."""
+    plan). A day of more than ``CP_SAT_JOBS_PER_SECOND`` placeable jobs per second of
+    ``time_limit`` is only reworked (status "feasible", no bound)."""
     begun = time.perf_counter()
     if not problem.jobs:
         return Solution(status="empty")
@@ -1399,6 +1419,13 @@ def solve(
     made_on, known = problem, reasons
     if hint is None:
         hint, made_on, known = _list_plans(problem, seconds=time_limit * HEURISTIC_SHARE)
+    if sum(1 for j in jobs if j.fixed is None) > CP_SAT_JOBS_PER_SECOND * time_limit:
+        # a day too large for CP-SAT in the time: the reworking has it all, nothing proved
+        left = time_limit - (time.perf_counter() - begun)
+        reworked = improve(made_on, hint, reasons=known, seconds=left, seed=seed)
+        solution = replace(reworked, status="feasible", bound=None, first_seconds=None)
+        solution.seconds = time.perf_counter() - begun
+        return measure(problem, solution)
     first: list[float] = []
 
     def on_first():
@@ -1438,7 +1465,9 @@ def solve(
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         running = pool.submit(search)
-        reworked = improve(made_on, hint, reasons=known, seconds=left() - 0.02, stop=done)
+        reworked = improve(
+            made_on, hint, reasons=known, seconds=left() - 0.02, seed=seed, stop=done
+        )
         solution = running.result()
     if (len(reworked.unplaced), reworked.objective) < (
         len(solution.unplaced),

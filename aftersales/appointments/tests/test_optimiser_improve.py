@@ -1,7 +1,8 @@
 """Reworking a list schedule (``improve``): a plan made again from any point of the order
 it was made in is the same plan up to there; the reworked plan keeps every rule, never
 costs more, leaves pinned and started jobs where they are; and a 2-s solve returns the
-better of CP-SAT's plan and the reworked one, with CP-SAT's bound."""
+better of CP-SAT's plan and the reworked one, with CP-SAT's bound (a day too large for
+CP-SAT in the time: the reworked plan alone)."""
 
 from functools import partial
 
@@ -90,3 +91,21 @@ def test_a_solve_returns_the_better_plan_with_cp_sats_bound():
     assert plan.bound is not None and plan.bound <= plan.objective
     assert plan.status in ("optimal", "feasible")
     assert plan.seconds < 3
+
+
+def test_a_day_too_large_for_cp_sat_in_the_time_is_only_reworked(monkeypatch):
+    def no_cp_sat(*args, **kwargs):
+        raise AssertionError("CP-SAT searched a day too large for it")
+
+    monkeypatch.setattr(optimiser, "_cp_search", no_cp_sat)
+    monkeypatch.setattr(optimiser, "CP_SAT_JOBS_PER_SECOND", 10)  # 40 jobs > 10 in 1 s
+    problem = random_day(3)
+
+    plan = solve(problem, time_limit=1, workers=2)
+
+    check_rules(problem, plan)
+    assert plan.status == "feasible" and plan.bound is None and plan.first_seconds is None
+    first_come = greedy(problem)
+    assert len(plan.unplaced) <= len(first_come.unplaced)
+    assert plan.objective <= first_come.objective
+    assert plan.seconds < 1.5
