@@ -11,7 +11,11 @@ a running server. "best list schedule" is ``heuristic`` without a time limit: ev
 schedule, then ``IMPROVE_STEPS`` changes of the best.
 
     .venv/bin/python bench/day_plan.py [--jobs 150] [--seed 7] [--long 30] [--busy]
-        [--no-lunch-span]
+        [--no-lunch-span] [--repeat 5]
+
+``--repeat N``: N more short solves with the solver's random seeds 1..N (the reworking's
+moves are drawn at random, so one solve is one draw of a spread), each gap printed with
+the mean and the worst.
 
 Jobs may run over the technicians' lunch break (the car stays in its bay, the job ends an
 hour later); ``--no-lunch-span`` plans the same day with the rule before (a job waits
@@ -166,6 +170,7 @@ def main():
     parser.add_argument("--long", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--busy", action="store_true", help="all cars arrive in the morning")
+    parser.add_argument("--repeat", type=int, default=5, help="more short solves, other seeds")
     parser.add_argument(
         "--no-lunch-span",
         action="store_true",
@@ -211,6 +216,19 @@ def main():
         f"gap of the {args.short:g}-s plan to the best bound CP-SAT proves in "
         f"{args.long:g} s ({best_bound}): {gap:.2%}"
     )
+    if args.repeat:
+        gaps = [gap]
+        for seed in range(1, args.repeat + 1):
+            again = solve(problem, time_limit=args.short, workers=args.workers, seed=seed)
+            gaps.append((again.objective - best_bound) / best_bound)
+            print(
+                f"  seed {seed}: objective {again.objective}, {len(again.unplaced)} left out, "
+                f"{again.seconds:.2f} s, gap {gaps[-1]:.2%}"
+            )
+        print(
+            f"gap of the {args.short:g}-s plans over seeds 0-{args.repeat}: "
+            f"mean {sum(gaps) / len(gaps):.2%}, worst {max(gaps):.2%}, best {min(gaps):.2%}"
+        )
     best = min(short.objective, long.objective)
     print(
         f"gap of the {args.short:g}-s plan to the best plan found ({args.long:g} s): "

@@ -30,7 +30,9 @@ waiting for such a job) are found before solving and reported with a reason code
 rest is solved.
 
 ``solve`` uses Google OR-Tools CP-SAT in two stages (the most jobs placed, then the rest
-of the objective with that many placed), started from the best of a few
+of the objective with that many placed) — on a day small enough for it in the time
+(``CP_SAT_JOBS_PER_SECOND``; a larger day's list schedule is only reworked) — started
+from the best of a few
 list-scheduling plans (``heuristic``: earliest start first, ``dispatch``, and jobs in
 order, ``greedy``; the orders from a time-indexed LP of the day first, then promise,
 arrival and slack); ``lp_bound`` is a second, independent lower bound (the time-indexed
