@@ -1409,7 +1409,9 @@ def solve(
     While CP-SAT searches (in a thread), ``improve`` reworks the list schedule; the
     better plan is returned, with CP-SAT's bound (``first_seconds``: CP-SAT's first
     plan). A day of more than ``CP_SAT_JOBS_PER_SECOND`` placeable jobs per second of
-    ``time_limit`` is only reworked (status "feasible", no bound)."""
+    ``time_limit`` is only reworked (status "feasible", no bound): here, and with a second
+    core in a child process (``_rework_aside``, its own random moves), the better plan of
+    the two."""
     begun = time.perf_counter()
     if not problem.jobs:
         return Solution(status="empty")
@@ -1422,9 +1424,21 @@ def solve(
     if hint is None:
         hint, made_on, known = _list_plans(problem, seconds=time_limit * HEURISTIC_SHARE)
     if sum(1 for j in jobs if j.fixed is None) > CP_SAT_JOBS_PER_SECOND * time_limit:
-        # a day too large for CP-SAT in the time: the reworking has it all, nothing proved
-        left = time_limit - (time.perf_counter() - begun)
-        reworked = improve(made_on, hint, reasons=known, seconds=left, seed=seed)
+        # a day too large for CP-SAT in the time: the reworking has it all, nothing proved;
+        # with a second core, a second reworking (other random moves) in a child process
+        deadline = begun + time_limit
+        aside = _rework_aside(made_on, hint, known, deadline - time.perf_counter() - 0.05, seed + 1)
+        try:
+            reworked = improve(
+                made_on, hint, reasons=known, seconds=deadline - time.perf_counter(), seed=seed
+            )
+        finally:  # (the child is waited for, or stopped, whatever happens here)
+            theirs = aside(deadline + 0.1) if aside is not None else None
+        if theirs is not None and (len(theirs[1]), theirs[2]) < (
+            len(reworked.unplaced),
+            reworked.objective,
+        ):
+            reworked = Solution("feasible", theirs[0], theirs[1], objective=theirs[2])
         solution = replace(reworked, status="feasible", bound=None, first_seconds=None)
         solution.seconds = time.perf_counter() - begun
         return measure(problem, solution)
@@ -1481,6 +1495,63 @@ def solve(
     solution.first_seconds = first[0] if first else None
     solution.seconds = time.perf_counter() - begun
     return measure(problem, solution)
+
+
+def _rework_aside(problem, plan, reasons, seconds, seed, steps=IMPROVE_STEPS):
+    """``improve`` of ``plan`` with ``seed`` in a child process, on another core than the
+    caller's own reworking (threads would share one interpreter): a function that waits
+    until a ``time.perf_counter()`` deadline for its (assignments, unplaced, objective),
+    or None then (the child is stopped). None when the machine has one core or cannot
+    fork. ``seconds`` None: ``steps`` changes (tests)."""
+    if (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+        return None
+    if seconds is not None and seconds < 0.1:
+        return None
+    import pickle
+    import select
+    import signal
+
+    read, write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return None
+    if pid == 0:  # the child: rework, send the plan, and leave without any clean-up of
+        # the parent's (its database connections, servers and files stay the parent's)
+        code = 1
+        try:
+            os.close(read)
+            found = improve(problem, plan, reasons=reasons, seconds=seconds, steps=steps, seed=seed)
+            data = memoryview(pickle.dumps((found.assignments, found.unplaced, found.objective)))
+            while data:
+                data = data[os.write(write, data) :]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+
+    def collect(deadline):
+        chunks = []
+        try:
+            while True:
+                ready, _w, _x = select.select(
+                    [read], [], [], max(0.0, deadline - time.perf_counter())
+                )
+                if not ready:  # late (a loaded machine): not waited for
+                    os.kill(pid, signal.SIGKILL)
+                    return None
+                chunk = os.read(read, 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            return pickle.loads(b"".join(chunks)) if chunks else None
+        finally:
+            os.close(read)
+            os.waitpid(pid, 0)
+
+    return collect
 
 
 def _cp_search(

@@ -4,7 +4,11 @@ costs more, leaves pinned and started jobs where they are; and a 2-s solve retur
 better of CP-SAT's plan and the reworked one, with CP-SAT's bound (a day too large for
 CP-SAT in the time: the reworked plan alone)."""
 
+import os
+import time
 from functools import partial
+
+import pytest
 
 from aftersales.appointments import optimiser
 from aftersales.appointments.optimiser import (
@@ -109,3 +113,56 @@ def test_a_day_too_large_for_cp_sat_in_the_time_is_only_reworked(monkeypatch):
     assert len(plan.unplaced) <= len(first_come.unplaced)
     assert plan.objective <= first_come.objective
     assert plan.seconds < 1.5
+
+
+needs_two_cores = pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"), reason="one core or no fork"
+)
+
+
+@needs_two_cores
+def test_a_reworking_in_a_child_process_sends_back_the_plan_it_found():
+    problem = random_day(2)
+    reasons = precheck(problem)
+    start = dispatch(problem, reasons=reasons)
+
+    collect = optimiser._rework_aside(problem, start, reasons, None, seed=1, steps=60)
+    assignments, unplaced, objective = collect(time.perf_counter() + 30)
+
+    here = improve(problem, start, reasons=reasons, steps=60, seed=1)
+    assert (assignments, unplaced, objective) == (here.assignments, here.unplaced, here.objective)
+    assert objective < start.objective  # it did rework
+
+
+@needs_two_cores
+def test_a_child_late_for_its_deadline_is_stopped_and_not_waited_for():
+    problem = random_day(2)
+    reasons = precheck(problem)
+    start = dispatch(problem, reasons=reasons)
+
+    collect = optimiser._rework_aside(problem, start, reasons, None, seed=1, steps=10**6)
+    asked = time.perf_counter()
+    assert collect(asked + 0.2) is None
+    assert time.perf_counter() - asked < 2
+
+
+def test_a_large_day_returns_the_better_of_the_two_reworkings(monkeypatch):
+    problem = random_day(3)
+    reasons = precheck(problem)
+    start = dispatch(problem, reasons=reasons)
+    better = improve(problem, start, reasons=reasons, steps=100, seed=5)
+    assert better.objective < start.objective
+    monkeypatch.setattr(optimiser, "CP_SAT_JOBS_PER_SECOND", 10)
+    # this process's reworking finds nothing; the other one finds ``better``
+    monkeypatch.setattr(optimiser, "improve", lambda problem, plan, **options: plan)
+    monkeypatch.setattr(
+        optimiser,
+        "_rework_aside",
+        lambda *args: lambda deadline: (better.assignments, better.unplaced, better.objective),
+    )
+
+    plan = solve(problem, time_limit=1, hint=start)
+
+    assert plan.assignments == better.assignments and plan.objective == better.objective
+    assert plan.status == "feasible" and plan.bound is None
+    check_rules(problem, plan)
