@@ -1436,12 +1436,10 @@ def solve(
             )
         finally:  # (the child is waited for, or stopped, whatever happens here)
             theirs = aside(deadline + 0.1) if aside is not None else None
-        if theirs is not None and (len(theirs[1]), theirs[2]) < (
-            len(reworked.unplaced),
-            reworked.objective,
-        ):
-            reworked = Solution("feasible", theirs[0], theirs[1], objective=theirs[2])
-        solution = replace(reworked, status="feasible", bound=None, first_seconds=None)
+        best = (reworked.assignments, reworked.unplaced, reworked.objective)
+        if theirs is not None and (len(theirs[1]), theirs[2]) < (len(best[1]), best[2]):
+            best = theirs
+        solution = Solution("feasible", best[0], best[1], objective=best[2])
         solution.seconds = time.perf_counter() - begun
         return measure(problem, solution)
     first: list[float] = []
