@@ -68,3 +68,23 @@ def test_defaults_are_chinese_and_shanghai_time():
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert settings.TIME_ZONE == "Asia/Shanghai"
     assert settings.USE_TZ is True
+
+
+def test_a_server_process_loads_every_view_before_its_first_request(tmp_path):
+    # gunicorn imports the WSGI module when a worker starts; the first request used to
+    # import the URL patterns and every view module behind them (about a second)
+    code = (
+        "import sys; import aftersales.config.wsgi; "
+        "print('aftersales.config.api_urls' in sys.modules, "
+        "'aftersales.workorders.api.quality' in sys.modules)"
+    )
+    base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**base, "AFTERSALES_MODE": "demo", "AFTERSALES_VAR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
