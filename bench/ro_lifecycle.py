@@ -25,7 +25,8 @@ Then, for each database:
    saves it) → the estimate's 3 labour and 5 part lines (one request; parts reserved in
    stock) → estimated → terms → customer signature → dispatch of the 3 jobs (one
    request) → clock on/off each job → self-check → QC → ready → delivery: 16 requests. Prints
-   lifecycles/s and p50/p95/max per request, overall and per step.
+   lifecycles/s and p50/p95/max per request, overall and per step, and the CPU time per
+   lifecycle of the gunicorn workers, the PostgreSQL server and the clients (``/proc``).
 3. **Floor**: the same rows written by a plain SQL script (DB-API, no Django): the same
    number of clients, one transaction per request of the API, each step's inserts and
    updates (order, lines, reservations and stock, numbering, events, audit rows, odometer
@@ -56,6 +57,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
@@ -412,12 +414,25 @@ def api_load(
             threading.Thread(target=client_loop, args=(tech,))
             for tech in sorted(plan["technicians"])[:clients]
         ]
+        db_pid = None  # SQLite works inside the gunicorn workers
+        if env["DATABASE_URL"].startswith("postgres"):
+            db_pid = api_baseline.find_postmaster(urlsplit(env["DATABASE_URL"]).port)
+        cpu0 = (
+            api_baseline.tree_cpu_seconds(server.process.pid),
+            api_baseline.tree_cpu_seconds(db_pid) if db_pid else 0.0,
+            time.process_time(),
+        )
         started = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - started
+        cpu = (
+            api_baseline.tree_cpu_seconds(server.process.pid) - cpu0[0],
+            (api_baseline.tree_cpu_seconds(db_pid) - cpu0[1]) if db_pid else None,
+            time.process_time() - cpu0[2],
+        )
     finally:
         server.stop()
     done = lifecycles - len(errors)
@@ -434,6 +449,12 @@ def api_load(
         "requests": len(every),
         "requests_per_s": round(len(every) / elapsed, 1),
         "think_s": think,
+        # CPU per lifecycle of the gunicorn workers, the PostgreSQL server and the clients
+        "cpu_ms_per_lifecycle": {
+            name: round(seconds * 1000 / max(done, 1), 1)
+            for name, seconds in zip(("gunicorn", "postgresql", "clients"), cpu, strict=True)
+            if seconds is not None
+        },
         "p50_ms": round(percentile(every, 50), 1),
         "p95_ms": round(percentile(every, 95), 1),
         "max_ms": round(max(every), 1),
@@ -969,6 +990,10 @@ def report(result, info):
     )
     for step, s in api["steps"].items():
         print(f"  {step:<12} n={s['n']:>5}  p50 {s['p50_ms']:>6} ms  p95 {s['p95_ms']:>6} ms")
+    print(
+        "  CPU per lifecycle: "
+        + ", ".join(f"{name} {ms} ms" for name, ms in api["cpu_ms_per_lifecycle"].items())
+    )
     if floor is None:
         print(
             f"API p95 {api['p95_ms']} ms at this load (target < {TARGET_P95_MS}); no floor and "

@@ -2,7 +2,8 @@
 on the API's speed).
 
     .venv/bin/python bench/ro_profile.py [--lifecycles 20] [--base var/helpers/perf5/base.sqlite3]
-        [--db URL] [--profile STEP] [--sort tottime|cumulative] [--top 40]
+        [--db URL] [--profile STEP] [--sort tottime|cumulative] [--top 40] [--sql STEP]
+        [--gc-stats] [--transactions]
 
 Drives whole lifecycles (the 16 requests of ``bench/ro_lifecycle.py``) through Django's
 test client with the whole middleware stack, token authentication and an
@@ -16,7 +17,9 @@ The database is a copy of ``--base`` (a migrated SQLite database with the demo d
 the bench's parts, stock and technicians are added to the copy. ``--db`` uses a database
 URL as is instead (e.g. ``var/bench/crm.sqlite3``, read-write: the lifecycles stay in it).
 ``--profile STEP`` runs cProfile over that step's requests in the timed lifecycles and
-prints the top functions.
+prints the top functions. ``--transactions`` prints the CPU spent between BEGIN and COMMIT
+per lifecycle: on SQLite the write lock is held all that time, which caps the lifecycles
+per second whatever the cores.
 """
 
 from __future__ import annotations
@@ -67,6 +70,11 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default="", help="write the figures to this file")
     parser.add_argument("--sql", default="", help="print the SQL of this step")
     parser.add_argument("--gc-stats", action="store_true", help="time the garbage collector")
+    parser.add_argument(
+        "--transactions",
+        action="store_true",
+        help="CPU spent inside transactions (SQLite's write lock is held all that time)",
+    )
     args = parser.parse_args(argv)
 
     if args.db:
@@ -126,6 +134,28 @@ def run(args) -> int:
 
     if args.gc_stats:
         gc.callbacks.append(on_gc)
+    in_transactions = [0.0, None, 0]  # CPU seconds, start of the open one, count
+
+    if args.transactions:  # from BEGIN (autocommit off) to COMMIT or ROLLBACK
+        begin, commit, rollback = connection.set_autocommit, connection.commit, connection.rollback
+
+        def set_autocommit(on, *a, **kw):
+            begin(on, *a, **kw)
+            if not on and mode["time"]:
+                in_transactions[1] = time.process_time()
+
+        def ended(finish):
+            def wrapper():
+                finish()
+                if in_transactions[1] is not None:
+                    in_transactions[0] += time.process_time() - in_transactions[1]
+                    in_transactions[1] = None
+                    in_transactions[2] += 1
+
+            return wrapper
+
+        connection.set_autocommit = set_autocommit
+        connection.commit, connection.rollback = ended(commit), ended(rollback)
     counts: dict[str, list[int]] = {}
     sql: dict[str, list[str]] = {}
     cpu: dict[str, list[float]] = {}
@@ -170,6 +200,14 @@ def run(args) -> int:
     for _ in range(args.lifecycles):
         ro_lifecycle.run_lifecycle(call, plan, vehicles.pop(), technician, operations)
     wall = time.perf_counter() - wall
+    if args.transactions:
+        spent = sum(sum(v) for v in cpu.values())
+        print(
+            f"inside transactions: {in_transactions[0] * 1000 / args.lifecycles:.0f} ms CPU "
+            f"per lifecycle ({in_transactions[2] / args.lifecycles:.0f} transactions) of "
+            f"{spent / args.lifecycles:.0f} ms in its requests: SQLite's write lock lets at "
+            f"most {args.lifecycles / max(in_transactions[0], 1e-9):.1f} lifecycles/s through"
+        )
     if args.gc_stats:
         print(
             f"garbage collector: {gc_time[0] * 1000:.0f} ms in the timed part of all runs, "
