@@ -231,6 +231,11 @@ class Solution:
     placed: list = field(default_factory=list, repr=False, compare=False)
 
 
+def _rank(plan: Solution) -> tuple:
+    """What makes a plan better: fewer jobs left out, then a lower objective."""
+    return (len(plan.unplaced), plan.objective)
+
+
 def _cycles(jobs: dict) -> set:
     """Keys of the jobs on a precedence cycle."""
     state, on_cycle = {}, set()
@@ -837,7 +842,7 @@ def _list_plans(problem: Problem, *, repairs: int = 6, seconds: float | None = N
                     break
                 first |= earlier
             plan = run(frozenset(first))
-            if (len(plan.unplaced), plan.objective) < (len(best.unplaced), best.objective):
+            if _rank(plan) < _rank(best):
                 best = plan
         plans.append((best.objective, len(plans), best, variant))
     _cost, _n, best, variant = min(plans)
@@ -884,7 +889,7 @@ def improve(
         late += [(key, problem.horizon) for key in made.unplaced if key not in reasons]
         return [k for k, _m in late], [m for _k, m in late]
 
-    best, cost = plan, (len(plan.unplaced), plan.objective)
+    best, cost = plan, _rank(plan)
     late_keys, late_by = behind(best)
     tried = 0
     while True:
@@ -908,8 +913,8 @@ def improve(
         moved.insert(to, order[at])
         candidate = _in_order(problem, reasons, moved, best.placed[: min(at, to)], day).solution
         candidate.objective = objective_of(problem, candidate)
-        if (len(candidate.unplaced), candidate.objective) <= cost:
-            best, cost = candidate, (len(candidate.unplaced), candidate.objective)
+        if _rank(candidate) <= cost:
+            best, cost = candidate, _rank(candidate)
             done = {job.key for job, _placed in best.placed}
             order = [job for job, _placed in best.placed] + [j for j in moved if j.key not in done]
             late_keys, late_by = behind(best)
@@ -1436,10 +1441,13 @@ def solve(
             )
         finally:  # (the child is waited for, or stopped, whatever happens here)
             theirs = aside(deadline + 0.1) if aside is not None else None
-        best = (reworked.assignments, reworked.unplaced, reworked.objective)
-        if theirs is not None and (len(theirs[1]), theirs[2]) < (len(best[1]), best[2]):
-            best = theirs
-        solution = Solution("feasible", best[0], best[1], objective=best[2])
+        solution = Solution(
+            "feasible", reworked.assignments, reworked.unplaced, objective=reworked.objective
+        )
+        if theirs is not None:
+            aside_plan = Solution("feasible", theirs[0], theirs[1], objective=theirs[2])
+            if _rank(aside_plan) < _rank(solution):
+                solution = aside_plan
         solution.seconds = time.perf_counter() - begun
         return measure(problem, solution)
     first: list[float] = []
@@ -1485,10 +1493,7 @@ def solve(
             made_on, hint, reasons=known, seconds=left() - 0.02, seed=seed, stop=done
         )
         solution = running.result()
-    if (len(reworked.unplaced), reworked.objective) < (
-        len(solution.unplaced),
-        solution.objective,
-    ):
+    if _rank(reworked) < _rank(solution):
         reworked.bound = solution.bound
         reworked.status = "optimal" if reworked.objective == solution.bound else "feasible"
         solution = reworked
