@@ -39,6 +39,9 @@ average (exponential; the same pauses in every run), as a person at a screen doe
 clients with ``--think 1`` send about 10 requests per second. It shows the p95 at such a
 load; the floor and the ratio are then not run (they are for clients that never pause).
 
+``bench/ro_stack.py`` sends the same 16 requests to a view that writes only the floor's rows,
+through the same server and middleware: what the HTTP stack itself costs.
+
 Writes ``var/bench/ro-lifecycle-<db>.json``. ``--check`` exits 1 when a target is missed.
 PostgreSQL runs with the benchmark options of ``bench/crm_generate.py`` (fsync and
 synchronous commit off, for both the API and the floor).
@@ -56,6 +59,7 @@ import sys
 import threading
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -355,8 +359,17 @@ def count_queries(plan, operations) -> dict:
 
 
 def api_load(
-    env, plan, operations, clients: int, lifecycles: int, workers: int, think: float = 0.0
+    env,
+    plan,
+    operations,
+    clients: int,
+    lifecycles: int,
+    workers: int,
+    think: float = 0.0,
+    lifecycle=run_lifecycle,
 ) -> dict:
+    """``clients`` threads drive ``lifecycles`` visits through gunicorn, each visit by
+    ``lifecycle(call, plan, vehicle, technician, operations)``."""
     workdir = BENCH_DIR / "ro-var"
     workdir.mkdir(exist_ok=True)
     api_baseline.GUNICORN_WORKERS, api_baseline.GUNICORN_THREADS = workers, 1
@@ -400,7 +413,7 @@ def api_load(
                 if n is None:
                     break
                 try:
-                    run_lifecycle(call, plan, vehicle, technician, operations)
+                    lifecycle(call, plan, vehicle, technician, operations)
                 except Exception as error:  # noqa: BLE001 - counted and shown
                     with lock:
                         errors.append(str(error)[:300])
@@ -475,10 +488,15 @@ def api_load(
 class Floor:
     """The lifecycle's writes in plain SQL, one transaction per step, per client."""
 
-    def __init__(self, url, ids):
+    def __init__(self, url, ids, conn=None):
+        """``conn``: an open connection to write through instead of one of its own (any
+        object whose ``execute(sql, params)`` returns a cursor; ``%s`` placeholders kept)."""
         self.pg = url.startswith("postgres")
         self.ids = ids
-        if self.pg:
+        self.qmark = conn is None and not self.pg  # sqlite3's own placeholders
+        if conn is not None:
+            self.conn = conn
+        elif self.pg:
             import psycopg
 
             self.conn = psycopg.connect(url.replace("postgres://", "postgresql://", 1))
@@ -490,7 +508,10 @@ class Floor:
             self.conn.execute("PRAGMA journal_mode = WAL")
 
     def sql(self, text):
-        return text if self.pg else text.replace("%s", "?").replace("::jsonb", "")
+        if self.pg:
+            return text
+        text = text.replace("::jsonb", "")
+        return text.replace("%s", "?") if self.qmark else text
 
     def one(self, text, params):
         cur = self.conn.execute(self.sql(text), params)
@@ -544,9 +565,16 @@ class Floor:
         self.audit(ro, actor, {"status": [old, new]})
 
     def lifecycle(self, vehicle, customer, technician):
+        """One whole visit: each of the API's requests as a transaction of its own."""
+        state = {}
+        for step, index in STEPS:
+            self.step(partial(self.do, step, index, state, vehicle, customer, technician))
+
+    def do(self, step, index, state, vehicle, customer, technician):
+        """The writes of one request of the lifecycle (``STEPS``), in the caller's
+        transaction; ``state`` carries the order's ids from step to step."""
         ids, now = self.ids, self.now
         sa, foreman, qc = ids["sa"], ids["foreman"], ids["qc"]
-        state = {}
 
         def open_():
             seq = self.one(
@@ -797,19 +825,30 @@ class Floor:
             for line in state["labour"]:
                 assign(line)()
 
-        self.step(reception_step)
-        self.step(estimate_step)
-        self.step(estimated_step)
-        self.step(terms)
-        self.step(sign)
-        self.step(dispatch_step)
-        for i, line in enumerate(state["labour"]):
-            self.step(clock_on(line, i == 0))
-            self.step(clock_off(line))
-        self.step(check("self", technician, "in_progress", "self_checked", "work_done_at"))
-        self.step(check("qc", qc, "self_checked", "qc_passed", "qc_passed_at"))
-        self.step(ready)
-        self.step(check("delivery", sa, "ready", "delivered", "delivered_at"))
+        works = {
+            "reception": reception_step,
+            "estimate": estimate_step,
+            "estimated": estimated_step,
+            "terms": terms,
+            "sign": sign,
+            "dispatch": dispatch_step,
+            "clock on": lambda: clock_on(state["labour"][index], index == 0)(),
+            "clock off": lambda: clock_off(state["labour"][index])(),
+            "self-check": check("self", technician, "in_progress", "self_checked", "work_done_at"),
+            "QC": check("qc", qc, "self_checked", "qc_passed", "qc_passed_at"),
+            "ready": ready,
+            "deliver": check("delivery", sa, "ready", "delivered", "delivered_at"),
+        }
+        works[step]()
+
+
+# The lifecycle's requests in order (step, labour line): run_lifecycle's 16 requests.
+STEPS = [
+    ("reception", 0), ("estimate", 0), ("estimated", 0), ("terms", 0), ("sign", 0),
+    ("dispatch", 0),
+    *((step, line) for line in range(LABOUR) for step in ("clock on", "clock off")),
+    ("self-check", 0), ("QC", 0), ("ready", 0), ("deliver", 0),
+]  # fmt: skip
 
 
 def floor_ids(plan, operations) -> dict:
