@@ -940,13 +940,36 @@ def floor_cleanup(url):
 # ---------------------------------------------------------------- main
 
 
-def bench(db, args) -> dict:
+def database_url(db) -> str:
+    """The CRM bench data set's URL; PostgreSQL's server is started (``pg_stop`` ends it)."""
     if db == "sqlite":
         if not SQLITE_PATH.exists():
             raise SystemExit("no var/bench/crm.sqlite3: run bench/crm_generate.py first")
-        url = f"sqlite:///{SQLITE_PATH}"
-    else:
-        url = pg_start(PG_DIR)
+        return f"sqlite:///{SQLITE_PATH}"
+    return pg_start(PG_DIR)
+
+
+def server_env(url, **extra) -> dict:
+    """The environment of the bench's gunicorn: production settings on ``url``, no broker."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"CELERY_BROKER_URL", "REDIS_URL", "AFTERSALES_TEST_DATABASE", "DEBUG"}
+    }
+    env.update(
+        DATABASE_URL=url,
+        AFTERSALES_MODE="demo",
+        ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SETTINGS_MODULE="aftersales.config.settings",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+def bench(db, args) -> dict:
+    url = database_url(db)
     try:
         _django(url)
         print(f"[{db}] preparing (migrate, catalogue, parts, history)…", flush=True)
@@ -959,19 +982,7 @@ def bench(db, args) -> dict:
         from django.db import connections
 
         connections.close_all()
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in {"CELERY_BROKER_URL", "REDIS_URL", "AFTERSALES_TEST_DATABASE", "DEBUG"}
-        }
-        env.update(
-            DATABASE_URL=url,
-            AFTERSALES_MODE="demo",
-            ALLOWED_HOSTS="127.0.0.1",
-            DJANGO_SETTINGS_MODULE="aftersales.config.settings",
-            LOG_LEVEL="WARNING",
-            PYTHONPATH=str(ROOT),
-        )
+        env = server_env(url)
         print(f"[{db}] API: {args.lifecycles} lifecycles, {args.clients} clients…", flush=True)
         api = api_load(
             env, plan, operations, args.clients, args.lifecycles, args.workers, args.think

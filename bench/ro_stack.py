@@ -29,7 +29,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import ro_lifecycle as rl  # noqa: E402
-from crm_generate import BENCH_DIR, PG_DIR, SQLITE_PATH, machine, pg_start, pg_stop  # noqa: E402
+from crm_generate import BENCH_DIR, PG_DIR, machine, pg_stop  # noqa: E402
 
 # who sends each request (the floor's rows name the same people)
 SENDERS = {
@@ -53,12 +53,7 @@ def stack_lifecycle(call, plan, vehicle, technician, operations, *, owners):
 
 
 def bench(db, args) -> dict:
-    if db == "sqlite":
-        if not SQLITE_PATH.exists():
-            raise SystemExit("no var/bench/crm.sqlite3: run bench/crm_generate.py first")
-        url = f"sqlite:///{SQLITE_PATH}"
-    else:
-        url = pg_start(PG_DIR)
+    url = rl.database_url(db)
     try:
         rl._django(url)
         print(f"[{db}] preparing (as bench/ro_lifecycle.py)…", flush=True)
@@ -68,17 +63,9 @@ def bench(db, args) -> dict:
         from django.db import connections
 
         connections.close_all()
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in {"CELERY_BROKER_URL", "REDIS_URL", "AFTERSALES_TEST_DATABASE", "DEBUG"}
-        }
-        env.update(
-            DATABASE_URL=url,
-            AFTERSALES_MODE="demo",
-            ALLOWED_HOSTS="127.0.0.1",
+        env = rl.server_env(
+            url,
             DJANGO_SETTINGS_MODULE="ro_stack_settings",
-            LOG_LEVEL="WARNING",
             PYTHONPATH=os.pathsep.join([str(rl.ROOT), str(BENCH)]),
             RO_STACK_IDS=json.dumps({k: v for k, v in ids.items() if k != "owners"}),
         )

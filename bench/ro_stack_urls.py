@@ -33,6 +33,7 @@ class FloorStep(APIView):
 
     def post(self, request):
         data = request.data
+        # Floor tells the database by its URL's scheme: "postgresql" or "sqlite"
         floor = Floor(connection.vendor, IDS, conn=DjangoConnection())
         state = data["state"]
         with transaction.atomic():
