@@ -450,6 +450,9 @@ def overdue_row(complaint, now) -> dict:
     until = complaint.paused_since or now
     left = clock.working_time(until, complaint.deadline_at)
     days = clock.working_days(abs(left))
+    # overdue once the deadline's instant has gone by, as the overdue queue says, even
+    # with no working time since (a Friday-evening deadline on Saturday: 0.00 days over)
+    overdue = complaint.deadline_at < until
     return {
         "id": complaint.pk,
         "number": complaint.number,
@@ -465,9 +468,9 @@ def overdue_row(complaint, now) -> dict:
         "region": complaint.region.name if complaint.region_id else "",
         "filed_at": complaint.filed_at,
         "deadline_at": complaint.deadline_at,
-        "overdue": complaint.deadline_at < until,
-        "remaining_days": days if left > datetime.timedelta(0) else -days,
-        "over_days": days if left <= datetime.timedelta(0) else None,
+        "overdue": overdue,
+        "remaining_days": -days if overdue else days,
+        "over_days": days if overdue else None,
         "paused": complaint.paused_since is not None,
         "escalation_level": complaint.escalation_level,
     }

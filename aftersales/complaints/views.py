@@ -77,12 +77,15 @@ def _oem_staff(roles=None):
 
 def _annotate(rows, now=None):
     """Working days left (``time_left``) or past the deadline (``time_over``) on each
-    listed complaint whose clock runs: computed in Python, no query."""
+    listed complaint whose clock runs: computed in Python, no query. Past the deadline is
+    what the overdue queue says (the deadline's instant has gone by), even when no working
+    time has passed since (a deadline at Friday 17:00 is overdue by 0.0 days on Saturday)."""
     now = now or timezone.now()
     for row in rows:
         left = None if row.paused_since else selectors.remaining_days(row, now)
-        row.time_left = left if left is not None and left >= 0 else None
-        row.time_over = -left if left is not None and left < 0 else None
+        late = left is not None and row.deadline_at < now
+        row.time_left = left if left is not None and not late else None
+        row.time_over = abs(left) if late else None
     return rows
 
 

@@ -191,6 +191,31 @@ def test_the_workbench_queues_hold_the_right_complaints_with_counts(client, org)
     assert 'data-overdue="' in body and late.number in body
 
 
+def test_a_deadline_gone_by_with_no_working_time_since_shows_as_overdue(org):
+    # given a deadline at Friday 20:00 (after hours) and a filed complaint still handling it
+    from zoneinfo import ZoneInfo
+
+    from aftersales.complaints.views import _annotate
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    friday_evening = datetime.datetime(2026, 11, 27, 20, 0, tzinfo=shanghai)
+    complaint = make_complaint(dealer=org["BJ01"], status=S.HANDLING)
+    Complaint.objects.filter(pk=complaint.pk).update(deadline_at=friday_evening)
+    complaint.refresh_from_db()
+    # when the workbench annotates it on Saturday, with no working time gone since
+    saturday = datetime.datetime(2026, 11, 28, 20, 0, tzinfo=shanghai)
+    assert selectors.remaining_days(complaint, saturday) == 0
+    (row,) = _annotate([complaint], saturday)
+    # then it says overdue, as the overdue queue does, and not "0 days left"
+    assert row.time_over == 0 and str(row.time_over) == "0.0" and row.time_left is None
+    # and on Friday afternoon it still had working time left
+    (row,) = _annotate([complaint], datetime.datetime(2026, 11, 27, 15, 0, tzinfo=shanghai))
+    assert row.time_left > 0 and row.time_over is None
+    # and on Monday afternoon it is overdue by the working time since Monday's opening
+    (row,) = _annotate([complaint], datetime.datetime(2026, 11, 30, 15, 0, tzinfo=shanghai))
+    assert row.time_over > 0 and row.time_left is None
+
+
 def test_a_queue_count_is_capped(client, org, monkeypatch):
     for _ in range(3):
         make_complaint(status=S.TO_FILE)

@@ -299,6 +299,32 @@ def test_overdue_list_with_the_time_over_in_working_days(org):
     assert every["rows"][-1]["remaining_days"] > 0
 
 
+def test_an_overdue_row_with_no_working_time_past_its_deadline_is_over_by_zero(org):
+    # given a deadline at Friday 27 November 2026, 20:00, after the centre's hours
+    tz = timezone.get_current_timezone()
+    friday_evening = datetime.datetime(2026, 11, 27, 20, 0, tzinfo=tz)
+    complaint = _set(
+        make_complaint(dealer=org["BJ01"], status=S.HANDLING), deadline_at=friday_evening
+    )
+    # when the overdue list is read on Saturday, with no working time gone since
+    saturday = datetime.datetime(2026, 11, 28, 20, 0, tzinfo=tz)
+    row = reports.overdue_row(complaint, saturday)
+    # then it is overdue by 0.00 working days
+    assert row["overdue"] is True
+    assert (str(row["over_days"]), str(row["remaining_days"])) == ("0.00", "0.00")
+    # and on Friday afternoon it was not overdue and had working time left
+    friday = reports.overdue_row(complaint, friday_evening - datetime.timedelta(hours=5))
+    assert friday["overdue"] is False and friday["over_days"] is None
+    assert friday["remaining_days"] > 0
+    # and a deadline still ahead with no working time before it (Saturday morning, due
+    # Saturday evening) is not over, not even by 0.00 days
+    morning = reports.overdue_row(
+        _set(complaint, deadline_at=saturday), saturday - datetime.timedelta(hours=10)
+    )
+    assert morning["overdue"] is False and morning["over_days"] is None
+    assert str(morning["remaining_days"]) == "0.00"
+
+
 # ---------------------------------------------------------------- repeats
 
 
