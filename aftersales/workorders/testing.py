@@ -96,17 +96,20 @@ def make_bay(dealer, code="B01", name="1号工位", **fields):
     return bay
 
 
-def make_repair_order(*, dealer, status=S.DRAFT, vehicle=None, advisor=None, lines=True, **fields):
+def make_repair_order(
+    *, dealer, status=S.DRAFT, vehicle=None, advisor=None, lines=True, now=None, **fields
+):
     """An order of ``dealer`` in ``status``. The vehicle (and its owner) is created when
     not given; ``lines`` adds one approved labour line (an assigned job once work may
-    start) when the status implies an estimate."""
+    start) when the status implies an estimate. Its check-in, signature and start times
+    are ``now`` (default: the clock's), so a test of a fixed day can set them before it."""
     from aftersales.crm.testing import make_customer, make_vehicle
     from aftersales.workorders.models import RepairOrder, RepairOrderLine
 
     advisor = advisor or advisor_of(dealer)
     if vehicle is None:
         vehicle = make_vehicle(owner=make_customer(dealer=dealer), dealer=dealer)
-    now = timezone.now()
+    now = now or timezone.now()
     status = S(status)
     data = {
         "dealer": dealer,

@@ -48,7 +48,7 @@ def foreman(bj01):
 
 @pytest.fixture
 def order(bj01, workshop):
-    order = make_repair_order(dealer=bj01, status="approved", promised_at=at(12))
+    order = make_repair_order(dealer=bj01, now=NOW, status="approved", promised_at=at(12))
     labour(order, "更换减震器", "1.5", "chassis")
     return order
 
@@ -87,7 +87,7 @@ def test_open_orders_and_bookings_are_planned_together_without_clashes(
 def test_a_promised_time_the_plan_cannot_meet_moves_and_the_advisor_sees_why(
     bj01, workshop, foreman
 ):
-    order = make_repair_order(dealer=bj01, status="approved", promised_at=at(8, 45))
+    order = make_repair_order(dealer=bj01, now=NOW, status="approved", promised_at=at(8, 45))
     labour(order, "发动机检修", "2", "engine")
 
     day_plan_build(actor=foreman, dealer=bj01, day=DAY, now=NOW, time_limit=5)
@@ -154,7 +154,7 @@ def test_moves_that_break_a_rule_are_refused_and_change_nothing(bj01, workshop, 
 
 
 def test_jobs_the_day_cannot_take_are_listed_with_the_reason(bj01, workshop, foreman):
-    order = make_repair_order(dealer=bj01, status="approved", promised_at=at(17))
+    order = make_repair_order(dealer=bj01, now=NOW, status="approved", promised_at=at(17))
     labour(order, "高压电池检测", "1", "hv", bay_kind="ev")
 
     plan = day_plan_build(actor=foreman, dealer=bj01, day=DAY, now=NOW, time_limit=5)
@@ -181,7 +181,7 @@ def test_a_job_running_over_its_planned_end_re_plans_the_day_once(bj01, workshop
     from aftersales.appointments.dayplan import replan_on_delays
     from aftersales.workorders.models import ClockEntry
 
-    order = make_repair_order(dealer=bj01, status="in_progress", promised_at=at(17))
+    order = make_repair_order(dealer=bj01, now=NOW, status="in_progress", promised_at=at(17))
     line = labour(order, "更换减震器", "1", "chassis")
     tech, bay = workshop["technicians"][0].user, workshop["bays"][0]
     line.bay = bay

@@ -39,7 +39,9 @@ def away(request, bj01, workshop):
 
 def test_a_long_job_runs_over_lunch_and_moves_keep_the_pause(bj01, workshop, away, foreman):
     lunch, training = away
-    order = make_repair_order(dealer=bj01, status="approved", promised_at=at(17), lines=False)
+    order = make_repair_order(
+        dealer=bj01, now=NOW, status="approved", promised_at=at(17), lines=False
+    )
     line = labour(order, "发动机大修", "4", "engine")
 
     plan = day_plan_build(actor=foreman, dealer=bj01, day=DAY, now=NOW, time_limit=5)
@@ -73,7 +75,9 @@ def test_a_job_started_before_lunch_is_planned_to_end_after_the_break(
     from aftersales.workorders.models import ClockEntry
 
     lunch, _training = away
-    order = make_repair_order(dealer=bj01, status="in_progress", promised_at=at(17), lines=False)
+    order = make_repair_order(
+        dealer=bj01, now=NOW, status="in_progress", promised_at=at(17), lines=False
+    )
     line = labour(order, "更换变速箱油", "2", "engine")
     bay = workshop["bays"][0]
     line.bay = bay
