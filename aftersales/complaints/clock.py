@@ -44,6 +44,12 @@ def limit_deadline(
     return due, bool(guessed)
 
 
+def add_working(start: datetime.datetime, span: datetime.timedelta) -> datetime.datetime:
+    """The instant ``span`` of working time after ``start``."""
+    with weekdays_beyond_calendar():
+        return add_working_hours(start, span, HOURS)
+
+
 def working_time(start: datetime.datetime, end: datetime.datetime) -> datetime.timedelta:
     with weekdays_beyond_calendar():
         return working_time_between(start, end, HOURS)

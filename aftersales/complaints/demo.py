@@ -126,10 +126,16 @@ class _Clock:
 
     def at_working(self, instant, working_seconds):
         """The instant ``working_seconds`` of working time after ``instant``."""
-        return clock.add_working_hours(instant, datetime.timedelta(seconds=working_seconds))
+        return clock.add_working(instant, datetime.timedelta(seconds=working_seconds))
 
     def deadline(self, start, days):
         return self.cal.deadline(start, days)[0]
+
+    def limit(self, complaint, start):
+        """Set the complaint's deadline, provisional when it rests on guessed days."""
+        complaint.deadline_at, complaint.deadline_provisional = self.cal.deadline(
+            start, complaint.limit_days
+        )
 
     def back(self, working_seconds):
         """An instant ``working_seconds`` of working time before now."""
@@ -293,7 +299,7 @@ def _shape(complaint, state, status, category, work, rng, agent, specialist):
     complaint.limit_days = state["limit"]
     complaint.filed_at = complaint.clock_started_at = filed
     complaint.specialist = specialist
-    complaint.deadline_at = work.deadline(filed, state["limit"])
+    work.limit(complaint, filed)
     if status == S.FILED:
         return
     dealer = state["dealer"]
@@ -325,7 +331,7 @@ def _shape(complaint, state, status, category, work, rng, agent, specialist):
     if state["extra"] == "reopened":
         complaint.reopen_count = 1
         complaint.clock_started_at = work.back(work.day_s // 2)
-        complaint.deadline_at = work.deadline(complaint.clock_started_at, state["limit"])
+        work.limit(complaint, complaint.clock_started_at)
     if state["extra"] == "paused":
         complaint.paused_since = work.back(work.day_s // 3)
 

@@ -111,11 +111,7 @@ RUNNING_SQL = RawSQL(
 
 def due_soon_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
     """The instant one working day (of the customer-service centre's hours) from now."""
-    from aftersales.core.workdays import add_working_hours, weekdays_beyond_calendar
-
-    now = now or timezone.now()
-    with weekdays_beyond_calendar():
-        return add_working_hours(now, clock.DAY, clock.HOURS)
+    return clock.add_working(now or timezone.now(), clock.DAY)
 
 
 @dataclass(frozen=True)

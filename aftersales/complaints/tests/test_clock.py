@@ -64,6 +64,11 @@ def test_beyond_the_published_calendar_counts_weekdays_and_says_so():
     assert due == at(2027, 1, 4, 18)  # Dec 29, 30, 31, Jan 1 (a Friday: guessed on), Jan 4
 
 
+def test_working_time_is_added_beyond_the_published_calendar_by_weekdays():
+    # Friday 2099-01-02 17:00 plus one working day (9.5 h): 1 h on Friday, 8.5 h on Monday
+    assert clock.add_working(at(2099, 1, 2, 17), clock.DAY) == at(2099, 1, 5, 17)
+
+
 def test_working_time_counts_opening_hours_of_working_days_only():
     # Friday 17:00 → Monday 09:30: 1 h Friday + 1 h Monday
     assert clock.working_time(at(2026, 11, 27, 17), at(2026, 11, 30, 9, 30)) == (
@@ -184,10 +189,17 @@ def test_paused_and_closed_complaints_are_left_alone(bj01):
 
 @pytest.mark.django_db
 def test_provisional_deadlines_are_recomputed_when_the_calendar_covers_them(bj01):
+    # given a complaint whose clock started inside the published calendar (whatever today
+    # is) but whose deadline was computed when that year was not published yet
     complaint = make_complaint(dealer=bj01)
-    wrong = complaint.deadline_at + datetime.timedelta(days=3)
-    Complaint.objects.filter(pk=complaint.pk).update(deadline_at=wrong, deadline_provisional=True)
-    counts = complaints_clock()
+    start = at(2026, 6, 1, 10)
+    wrong = clock.limit_deadline(start, complaint.limit_days)[0] + datetime.timedelta(days=3)
+    Complaint.objects.filter(pk=complaint.pk).update(
+        clock_started_at=start, filed_at=start, deadline_at=wrong, deadline_provisional=True
+    )
+    # when the deadline job runs the next day
+    counts = complaints_clock(now=at(2026, 6, 2, 10))
+    # then the deadline is the calendar's, and no longer provisional
     complaint.refresh_from_db()
     assert counts["recomputed"] == 1
     assert not complaint.deadline_provisional

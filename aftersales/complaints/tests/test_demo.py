@@ -1,6 +1,8 @@
 """The demo complaints: every state, overdue and escalated ones, VRT records, follow-ups,
 consistent with the working-day clock; loading twice adds nothing."""
 
+import datetime
+
 import pytest
 from django.utils import timezone
 
@@ -33,3 +35,18 @@ def test_the_demo_has_every_state_and_is_consistent(demo_org):
     closed = Complaint.objects.filter(status="closed")
     assert closed.filter(closed_on_time=True).count() > closed.filter(closed_on_time=False).count()
     assert not closed.filter(closure_condition="").exists()
+
+
+def test_the_demo_loads_in_a_year_the_holiday_calendar_does_not_know(demo_org):
+    # given a clock in a year the installed holiday calendar has no data for
+    now = datetime.datetime(2099, 3, 4, 10, tzinfo=clock.CALENDAR_TZ)
+    # when the demo complaints are loaded
+    loaded = load_complaints_demo(now=now)
+    # then they are all there, their deadlines counted Monday to Friday and marked provisional
+    assert loaded["added"] > 300
+    filed = Complaint.objects.exclude(deadline_at=None)
+    assert filed.exists() and not filed.filter(deadline_provisional=False).exists()
+    for complaint in Complaint.objects.filter(status="filed")[:5]:
+        assert (complaint.deadline_at, True) == clock.limit_deadline(
+            complaint.filed_at, complaint.limit_days
+        )
