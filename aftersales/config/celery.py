@@ -41,13 +41,13 @@ app.conf.beat_schedule = {
         "task": "aftersales.appointments.tasks.send_reminders",
         "schedule": APPOINTMENT_SECONDS,
     },
-    # a job running over its planned end re-plans that dealer's day
     # complaint deadlines: warnings at the OEM's percentages and at the breach, and
     # automatic escalations (not closed in time, predicted late, VRT or plan late)
     "complaints-deadlines": {
         "task": "aftersales.complaints.tasks.deadline_sweep",
         "schedule": COMPLAINT_SECONDS,
     },
+    # a job running over its planned end re-plans that dealer's day
     "appointments-replan": {
         "task": "aftersales.appointments.tasks.replan_on_delays",
         "schedule": APPOINTMENT_SECONDS,
