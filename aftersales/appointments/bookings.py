@@ -69,7 +69,7 @@ StaleVersion = versioning.StaleVersion
 def _label(actor) -> str:
     if actor is None:
         return _("the system")
-    return actor.get_full_name() or actor.get_username()
+    return str(actor)
 
 
 def _event(booking, kind, actor, message="", **data):

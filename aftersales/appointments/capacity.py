@@ -185,7 +185,7 @@ def _person(day, row, start, end, hours, absences, **skills) -> Person | None:
     windows = _cut([(first, last)], away)
     if not windows:
         return None
-    name = row.user.get_full_name() or row.user.username
+    name = str(row.user)
     return Person(row.user_id, name, tuple(windows), rest=rest, **skills)
 
 

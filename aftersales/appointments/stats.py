@@ -231,7 +231,7 @@ def _utilisation(rows, capacity: dict, planned: dict) -> dict:
     ]
     techs = set(capacity["tech"]) | set(booked_tech) | set(planned["tech"])
     names = {
-        u.pk: u.get_full_name() or u.username
+        u.pk: str(u)
         for u in User.objects.filter(pk__in=techs).only("username", "first_name", "last_name")
     }
     per_technician = [

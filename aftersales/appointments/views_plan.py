@@ -48,7 +48,7 @@ def _off_blocks(windows, opens, closes, span) -> list[dict]:
 
 
 def _person_name(user) -> str:
-    return user.get_full_name() or user.username
+    return str(user)
 
 
 def board_context(request, dealer, day):

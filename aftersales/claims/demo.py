@@ -159,7 +159,7 @@ def _event(claim, at, actor, kind, message, note="", source="", to=""):
         claim=claim,
         at=at,
         actor=actor,
-        actor_name=actor.get_full_name() or actor.get_username() if actor else "system",
+        actor_name=str(actor) if actor else "system",
         kind=kind,
         from_status=source,
         to_status=to,

@@ -96,7 +96,7 @@ def _require(actor, claim, permission):
 def _actor_label(actor) -> str:
     if actor is None:
         return "system"
-    return actor.get_full_name() or actor.get_username()
+    return str(actor)
 
 
 def record_event(

@@ -343,7 +343,7 @@ def _event(events, complaint, at, kind, actor, message, to_status=""):
             at=at,
             kind=kind,
             actor=actor,
-            actor_name=(actor.get_full_name() or actor.username) if actor else "system",
+            actor_name=str(actor) if actor else "system",
             to_status=to_status,
             message=message,
         )

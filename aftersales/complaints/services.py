@@ -100,7 +100,7 @@ def _require(actor, complaint, permission):
 def _label(actor) -> str:
     if actor is None:
         return "system"
-    return actor.get_full_name() or actor.get_username()
+    return str(actor)
 
 
 def record_event(complaint, *, kind, actor, message="", from_status="", to_status="", data=None):

@@ -200,7 +200,7 @@ class WorklistView(TabsMixin, PermissionPage, ListView):
         self.form.fields["agent"].widget.choices = [
             ("", _("Anyone")),
             ("none", pgettext("agent", "Not assigned")),
-            *[(str(a.pk), a.get_full_name() or a.username) for a in self.agents],
+            *[(str(a.pk), str(a)) for a in self.agents],
         ]
 
     def get_queryset(self):
@@ -313,7 +313,7 @@ class AssignView(PermissionPage, View):
         else:
             text = _("%(n)d reminders assigned to %(agent)s.") % {
                 "n": len(rows),
-                "agent": agent.get_full_name() or agent.username,
+                "agent": str(agent),
             }
         messages.success(request, text)
         return redirect(back)

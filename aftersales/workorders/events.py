@@ -6,7 +6,7 @@ from aftersales.workorders.models import RepairOrder, RepairOrderEvent
 def actor_label(actor) -> str:
     if actor is None:
         return ""
-    return actor.get_full_name() or actor.get_username()
+    return str(actor)
 
 
 def record_event(

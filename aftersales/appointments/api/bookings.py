@@ -104,10 +104,10 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_advisor_name(self, booking) -> str:
-        return booking.advisor.get_full_name() or booking.advisor.username
+        return str(booking.advisor)
 
     def get_technician_name(self, booking) -> str:
-        return booking.technician.get_full_name() or booking.technician.username
+        return str(booking.technician)
 
 
 class BookingDetailSerializer(BookingSerializer):

@@ -55,7 +55,7 @@ class PlannedJobSerializer(serializers.ModelSerializer):
         return f"{job.booking.number} {job.booking.get_service_type_display()}"
 
     def get_technician_name(self, job) -> str:
-        return job.technician.get_full_name() or job.technician.username
+        return str(job.technician)
 
 
 class DayPlanSerializer(serializers.ModelSerializer):

@@ -233,7 +233,7 @@ class StaffSerializer(serializers.ModelSerializer):
     name = serializers.SerializerMethodField()
 
     def get_name(self, row) -> str:
-        return row.user.get_full_name() or row.user.username
+        return str(row.user)
 
 
 class TechnicianSerializer(StaffSerializer):
@@ -449,7 +449,7 @@ class AbsenceSerializer(serializers.ModelSerializer):
         }
 
     def get_name(self, row) -> str:
-        return row.user.get_full_name() or row.user.username
+        return str(row.user)
 
 
 @extend_schema_view(

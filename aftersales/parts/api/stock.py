@@ -126,7 +126,7 @@ class StockItemSerializer(serializers.ModelSerializer):
 class StockMoveSerializer(serializers.ModelSerializer):
     part_number = serializers.CharField(source="part.number", read_only=True)
     bin_code = serializers.CharField(source="bin.code", read_only=True, default=None)
-    actor_name = serializers.CharField(source="actor.get_full_name", read_only=True, default="")
+    actor_name = serializers.SerializerMethodField()
 
     class Meta:
         model = StockMove
@@ -151,6 +151,9 @@ class StockMoveSerializer(serializers.ModelSerializer):
             "actor",
             "actor_name",
         ]
+
+    def get_actor_name(self, move) -> str:
+        return str(move.actor) if move.actor_id else ""
 
 
 class ReservationSerializer(serializers.ModelSerializer):

@@ -76,7 +76,7 @@ class ReminderSerializer(serializers.ModelSerializer):
 
     def get_assigned_to_name(self, reminder) -> str:
         user = reminder.assigned_to
-        return (user.get_full_name() or user.username) if user else ""
+        return (str(user)) if user else ""
 
 
 class ReminderCallSerializer(serializers.Serializer):

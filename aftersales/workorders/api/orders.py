@@ -66,7 +66,7 @@ class RepairOrderListSerializer(serializers.ModelSerializer):
 
     def get_service_advisor_name(self, order) -> str:
         user = order.service_advisor
-        return user.get_full_name() or user.username
+        return str(user)
 
     def get_late(self, order) -> bool:
         return selectors.is_late(order, self.context.get("now"))

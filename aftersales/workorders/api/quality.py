@@ -58,7 +58,7 @@ class QualityCheckSerializer(serializers.ModelSerializer):
 
     def get_checked_by_name(self, check) -> str:
         user = check.checked_by
-        return user.get_full_name() or user.username
+        return str(user)
 
 
 class QualityStateSerializer(serializers.ModelSerializer):

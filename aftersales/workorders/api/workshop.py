@@ -38,7 +38,7 @@ class UserRefSerializer(serializers.Serializer):
     name = serializers.SerializerMethodField()
 
     def get_name(self, user) -> str:
-        return user.get_full_name() or user.username
+        return str(user)
 
 
 class JobSerializer(serializers.ModelSerializer):
