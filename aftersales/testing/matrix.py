@@ -42,6 +42,7 @@ PUBLIC = {
     "login",
     "logout",
     "healthz",
+    "favicon",
     "set_language",
     "api-schema",
     "api-docs",
