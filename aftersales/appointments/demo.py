@@ -59,7 +59,7 @@ TECHNICIANS = [
         "tech4",
         "新能源技师",
         ["ev", "general"],
-        ["hv", "electrical", "diagnosis"],
+        ["hv", "electrical", "diagnosis", "maintenance"],
         ("09:00", "18:00"),
         ("12:30", "13:30"),
     ),
@@ -499,6 +499,24 @@ def _load_dealer(dealer, rng, now) -> dict:
     for booking in rows:
         counts[str(booking.status)] += 1
     return {"bookings": len(rows), **counts}
+
+
+def load_workshop_team_demo(stdout=None, now=None) -> dict:
+    """The demo dealers' workshop set-up (``_staff``: bays, technicians with their skills
+    and shifts, the second advisor), loaded before the repair orders so that their jobs
+    go to the technician and bay a foreman would pick. Idempotent."""
+    from aftersales.org.models import Dealer
+
+    started = time.perf_counter()
+    now = now or timezone.now()
+    bays = 0
+    for dealer in Dealer.objects.filter(code__in=DEMO_DEALERS).order_by("code"):
+        with transaction.atomic():
+            bays += _staff(dealer, now)
+    result = {"bays": bays, "seconds": round(time.perf_counter() - started, 2)}
+    if stdout is not None:
+        stdout.write(f"workshop team demo: {result}\n")
+    return result
 
 
 def load_appointments_demo(stdout=None, now=None) -> dict:

@@ -157,6 +157,8 @@ class Plan:
     package: object = None
     failed_qc: bool = False
     comeback_of: "Plan | None" = None
+    technician: object = None  # who does the jobs (``_crew``)
+    bay: object = None
     stamps: dict = field(default_factory=dict)  # status -> when the order entered it
     opened: datetime.datetime | None = None
     obj: object = None
@@ -244,6 +246,8 @@ def _timeline(rng, plan: Plan, path, work_minutes: int, now) -> None:
         end = now - datetime.timedelta(minutes=rng.randint(30, 5 * 24 * 60))
     elif plan.status in (S.CLOSED, S.CANCELLED):
         end = now - datetime.timedelta(minutes=rng.randint(60, (HISTORY_DAYS - 2) * 24 * 60))
+    elif plan.status == S.IN_PROGRESS:  # most of the work done, at about the standard pace
+        end = now - datetime.timedelta(minutes=min(work_minutes * rng.uniform(0.5, 0.8), 300))
     else:
         end = now - datetime.timedelta(minutes=rng.randint(5, 150))
     opened = end - total
@@ -278,7 +282,8 @@ class _Dealer:
         self.qc = users[f"{code}-qc"]
         self.cashier = users.get(f"{code}-cashier", self.sa)
         self.dcrc = users.get(f"{code}-dcrc", self.sa)
-        self.technicians = [self.tech, self.foreman]
+        self.team = _team(dealer, [self.tech, self.foreman])
+        self.technicians = list(self.team.values())
         self.rates = dict(LabourRate.objects.filter(dealer=dealer).values_list("pay_type", "rate"))
         for pay_type, rate in (("customer", 150), ("warranty", 130), ("insurance", 170)):
             self.rates.setdefault(pay_type, Decimal(rate))
@@ -287,6 +292,68 @@ class _Dealer:
         self.warehouse = Warehouse.objects.filter(dealer=dealer).order_by("code").first()
         self.settings = ServiceSettings.for_dealer(dealer)
         self.catalogue = catalogue
+
+
+def _team(dealer, fallback) -> dict:
+    """The dealer's technicians by their skills (``appointments.capacity.Person``: bay
+    kinds and operation categories, from the workshop team set up before the orders), each
+    mapped to its user; without a team, ``fallback`` (the technician and the foreman)
+    doing anything."""
+    from aftersales.appointments.capacity import Person
+    from aftersales.appointments.models import Technician
+    from aftersales.workorders.choices import BayKind
+
+    rows = Technician.objects.filter(dealer=dealer, active=True).select_related("user")
+    team = {
+        Person(
+            row.user_id,
+            str(row.user),
+            (),
+            frozenset(row.bay_kinds or []),
+            frozenset(row.categories or []),
+        ): row.user
+        for row in rows.order_by("user__username")
+    }
+    everything = frozenset(BayKind.values)
+    return team or {Person(u.pk, str(u), (), everything): u for u in fallback}
+
+
+def _crew(ctx, plans) -> None:
+    """Each order's technician and bay, as a foreman dispatches: one of the team skilled
+    for all its jobs (``appointments.capacity.job_needs``: the bay kind and categories),
+    else one who works in that kind of bay, and a bay of that kind, each time the one
+    with the fewest orders so far."""
+    from collections import Counter
+
+    from aftersales.appointments.capacity import bay_fits, job_needs
+
+    orders, bay_orders = Counter(), Counter()
+    for plan in plans:
+        ops = [ctx.catalogue.ops[c] for c in plan.operations if c in ctx.catalogue.ops]
+        kind, categories = job_needs(ops, "")
+        able = (
+            [p for p in ctx.team if p.can_do(kind, categories)]
+            or [p for p in ctx.team if any(bay_fits(kind, k) for k in p.bay_kinds)]
+            or list(ctx.team)
+        )
+        person = min(able, key=lambda p: (orders[p.user_id], p.name))
+        orders[person.user_id] += 1
+        plan.technician = ctx.team[person]
+        fitting = [b for b in ctx.bays if bay_fits(kind, b.kind)] or ctx.bays
+        plan.bay = min(fitting, key=lambda b: (bay_orders[b.pk], b.code)) if fitting else None
+        if plan.bay is not None:
+            bay_orders[plan.bay.pk] += 1
+
+
+def _bay_for(ctx, line, bay):
+    """The order's bay, or for a job it does not fit (an alignment found during the work)
+    the first bay that does."""
+    from aftersales.appointments.capacity import bay_fits
+
+    need = line.operation.needs_bay if line.operation is not None else None
+    if bay is None or need is None or bay_fits(need, bay.kind):
+        return bay
+    return next((b for b in ctx.bays if bay_fits(need, b.kind)), bay)
 
 
 class _Catalogue:
@@ -501,13 +568,13 @@ def _events(ctx: _Dealer, plan: Plan, path, order):
         S.ESTIMATED: ctx.sa,
         S.AWAITING_APPROVAL: ctx.sa,
         S.APPROVED: ctx.sa,
-        S.IN_PROGRESS: ctx.tech,
-        S.WAITING_PARTS: ctx.tech,
+        S.IN_PROGRESS: plan.technician,
+        S.WAITING_PARTS: plan.technician,
         S.PAUSED: ctx.foreman,
-        S.SELF_CHECKED: ctx.tech,
+        S.SELF_CHECKED: plan.technician,
         S.QC_PASSED: ctx.qc,
         S.QC_FAILED: ctx.qc,
-        S.REWORK: ctx.tech,
+        S.REWORK: plan.technician,
         S.READY: ctx.sa,
         S.DELIVERED: ctx.sa,
         S.CLOSED: ctx.cashier,
@@ -652,6 +719,7 @@ def _load_dealer(ctx: _Dealer, rng, vehicles, now, catalogue) -> dict:
         plan.stamps = {k: [t + shift for t in v] for k, v in plan.stamps.items()}
         plan.opened += shift
     plans.sort(key=lambda p: p.opened)
+    _crew(ctx, plans)
 
     # numbers in next_number's format, advancing the dealer's sequence per year
     sequences = {}
@@ -794,7 +862,7 @@ def _load_dealer(ctx: _Dealer, rng, vehicles, now, catalogue) -> dict:
             technician__in=ctx.technicians, ended_at__isnull=True
         ).values_list("technician_id", flat=True)
     )
-    for number, (plan, order_lines) in enumerate(line_plans):
+    for plan, order_lines in line_plans:
         order, path = plan.obj, paths[id(plan)]
         order.estimate_total = sum(
             (x.amount for x in order_lines if x.approval != Approval.DECLINED), Decimal("0")
@@ -808,10 +876,9 @@ def _load_dealer(ctx: _Dealer, rng, vehicles, now, catalogue) -> dict:
         if not dispatched:
             continue
         dispatch_at = _first(plan, S.APPROVED) + 5 * M
-        for index, line in enumerate(labour):
-            tech = ctx.technicians[index % 2] if plan.kind != ROKind.MAINTENANCE else ctx.tech
-            line.technician = tech
-            line.bay = ctx.bays[(number + index) % len(ctx.bays)] if ctx.bays else None
+        for line in labour:
+            tech = line.technician = plan.technician
+            line.bay = _bay_for(ctx, line, plan.bay)
             line.job_status = JobStatus.ASSIGNED
             assignments.append(
                 JobAssignment(
@@ -834,7 +901,7 @@ def _load_dealer(ctx: _Dealer, rng, vehicles, now, catalogue) -> dict:
                     kind=CheckKind.SELF,
                     passed=True,
                     items={"work_done": True, "torque": True, "clean": True},
-                    checked_by=ctx.tech,
+                    checked_by=plan.technician,
                     checked_at=at,
                     round=0 if at == _first(plan, S.SELF_CHECKED) else 1,
                 )

@@ -20,6 +20,7 @@ from aftersales.workorders.choices import (
 from aftersales.workorders.models import (
     ClockEntry,
     FollowUp,
+    JobAssignment,
     LabourOperation,
     LabourRate,
     MaintenancePackage,
@@ -55,6 +56,7 @@ def demo(django_db_setup, django_db_blocker):
     back afterwards (each test runs in a savepoint of it)."""
     from django.db import transaction
 
+    from aftersales.appointments.demo import load_workshop_team_demo
     from aftersales.catalogue.demo import load_catalogue_demo
     from aftersales.crm.demo import load_crm_demo
     from aftersales.org.demo import load_org_demo
@@ -71,6 +73,7 @@ def demo(django_db_setup, django_db_blocker):
         load_parts_demo()
         started, cpu = time.perf_counter(), time.process_time()
         catalogue = load_workorders_catalogue_demo()
+        load_workshop_team_demo()
         orders = load_workorders_demo()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         print(f"\nworkorders demo: {seconds:.1f} s ({cpu:.1f} s CPU); {catalogue}; {orders}")
@@ -104,7 +107,7 @@ def test_demo_is_sized(loaded):
     assert MaintenancePackage.objects.filter(interval_km=40_000, parts__isnull=False).exists()
     for code in ("BJ01", "TJ01", "SH01", "HZ01", "GZ01", "SZ01"):
         assert LabourRate.objects.filter(dealer__code=code).count() == 4
-        assert 6 <= WorkshopBay.objects.filter(dealer__code=code).count() <= 8
+        assert 8 <= WorkshopBay.objects.filter(dealer__code=code).count() <= 10  # with the team's
         assert ServiceSettings.objects.filter(dealer__code=code).exists()
 
 
@@ -198,6 +201,49 @@ def test_workshop_data(loaded):
     open_orders = RepairOrder.objects.exclude(status__in=[S.CLOSED, S.CANCELLED, S.DELIVERED])
     assert open_orders.filter(promised_at__lt=timezone.now()).exists()
     assert open_orders.filter(promised_at__gt=timezone.now()).exists()
+
+
+def test_jobs_go_to_a_skilled_technician_and_a_fitting_bay_spread_over_the_workshop(loaded):
+    from collections import Counter
+
+    from aftersales.appointments.capacity import bay_fits, job_needs
+    from aftersales.appointments.models import Technician
+    from aftersales.org.models import User
+
+    for code in ("BJ01", "SH01", "GZ01"):
+        team = {t.user_id: t for t in Technician.objects.filter(dealer__code=code)}
+        jobs = JobAssignment.objects.filter(line__repair_order__dealer__code=code).select_related(
+            "line__operation", "line__bay"
+        )
+        orders = Counter()
+        by_order = {}
+        for job in jobs:
+            by_order.setdefault(job.line.repair_order_id, []).append(job)
+        for assigned in by_order.values():
+            lines = [job.line for job in assigned]
+            planned = [x.operation for x in lines if x.operation and not x.additional]
+            # one technician per car, as a foreman dispatches it, skilled for its work;
+            # every job in a bay that fits it, the car moved only for a job that needs
+            # another kind of bay (paint after body work, an alignment found during work)
+            assert len({job.technician_id for job in assigned}) == 1
+            tech = team[assigned[0].technician_id]
+            kind, _categories = job_needs(planned, "")
+            assert any(bay_fits(kind, k) for k in tech.bay_kinds), (kind, tech.bay_kinds)
+            for x in lines:
+                assert not x.operation or bay_fits(x.operation.needs_bay, x.bay.kind)
+            needs = {x.operation.needs_bay for x in lines if x.operation}
+            assert len({x.bay_id for x in lines}) <= len(needs)
+            orders[tech.user_id] += 1
+        # the work is spread: no technician has more than half of the cars, most have some
+        assert len(orders) >= 4 and max(orders.values()) <= len(by_order) / 2, orders
+        # the one who did the work checks it, the inspector is someone else
+        self_checks = QualityCheck.objects.filter(
+            repair_order__dealer__code=code, kind=CheckKind.SELF
+        ).select_related("repair_order")
+        for check in self_checks:
+            assert check.checked_by_id == by_order[check.repair_order_id][0].technician_id
+        foreman = User.objects.get(username=f"{code.lower()}-foreman")
+        assert foreman.pk not in orders  # the foreman dispatches, the team works
 
 
 def test_follow_ups_and_comebacks(loaded):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from aftersales.appointments.demo import load_appointments_demo
+from aftersales.appointments.demo import load_appointments_demo, load_workshop_team_demo
 from aftersales.billing.demo import load_billing_demo
 from aftersales.care.demo import load as load_care_demo
 from aftersales.catalogue.demo import load_catalogue_demo
@@ -23,6 +23,7 @@ DEMO_STEPS = [
     load_crm_demo,
     load_parts_demo,
     load_workorders_catalogue_demo,
+    load_workshop_team_demo,  # before the repair orders: their jobs go to its technicians
     load_workorders_demo,
     load_claims_demo,  # before billing: it turns some demo lines into warranty lines
     load_billing_demo,
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         with audit_channel(AuditChannel.IMPORT):
             for step in DEMO_STEPS:
                 result = step()
-                self.stdout.write(f"{step.__module__}: {result}")
+                self.stdout.write(f"{step.__module__}.{step.__name__}: {result}")
         if not options["quiet_logins"]:
             self.stdout.write(_("Demo logins (password for all: %s):") % DEMO_PASSWORD)
             for username, role, unit in demo_logins()[:12]:
