@@ -101,6 +101,8 @@ STARTED = {
 }
 WORK_DONE = {S.SELF_CHECKED, S.QC_PASSED, S.QC_FAILED, S.REWORK, S.READY, S.DELIVERED, S.CLOSED}
 PASSED = {S.QC_PASSED, S.READY, S.DELIVERED, S.CLOSED}
+# cars standing in a bay now (one waiting for parts is moved out to the car park)
+IN_BAY = {S.IN_PROGRESS, S.PAUSED, S.SELF_CHECKED, S.QC_FAILED, S.REWORK}
 SIGNED = STARTED | {S.APPROVED}
 ESTIMATED = SIGNED | {S.ESTIMATED, S.AWAITING_APPROVAL}
 HANDED_OVER = {S.DELIVERED, S.CLOSED}
@@ -322,12 +324,13 @@ def _crew(ctx, plans) -> None:
     """Each order's technician and bay, as a foreman dispatches: one of the team skilled
     for all its jobs (``appointments.capacity.job_needs``: the bay kind and categories),
     else one who works in that kind of bay, and a bay of that kind, each time the one
-    with the fewest orders so far."""
+    with the fewest orders so far; a car in the workshop now gets a bay no other such car
+    stands in while one is free."""
     from collections import Counter
 
     from aftersales.appointments.capacity import bay_fits, job_needs
 
-    orders, bay_orders = Counter(), Counter()
+    orders, bay_orders, taken = Counter(), Counter(), set()
     for plan in plans:
         ops = [ctx.catalogue.ops[c] for c in plan.operations if c in ctx.catalogue.ops]
         kind, categories = job_needs(ops, "")
@@ -340,9 +343,16 @@ def _crew(ctx, plans) -> None:
         orders[person.user_id] += 1
         plan.technician = ctx.team[person]
         fitting = [b for b in ctx.bays if bay_fits(kind, b.kind)] or ctx.bays
-        plan.bay = min(fitting, key=lambda b: (bay_orders[b.pk], b.code)) if fitting else None
+        here = plan.status in IN_BAY
+        plan.bay = (
+            min(fitting, key=lambda b: (here and b.pk in taken, bay_orders[b.pk], b.code))
+            if fitting
+            else None
+        )
         if plan.bay is not None:
             bay_orders[plan.bay.pk] += 1
+            if here:
+                taken.add(plan.bay.pk)
 
 
 def _bay_for(ctx, line, bay):

@@ -213,7 +213,7 @@ def test_jobs_go_to_a_skilled_technician_and_a_fitting_bay_spread_over_the_works
     for code in ("BJ01", "SH01", "GZ01"):
         team = {t.user_id: t for t in Technician.objects.filter(dealer__code=code)}
         jobs = JobAssignment.objects.filter(line__repair_order__dealer__code=code).select_related(
-            "line__operation", "line__bay"
+            "line__operation", "line__bay", "line__repair_order"
         )
         orders = Counter()
         by_order = {}
@@ -242,6 +242,22 @@ def test_jobs_go_to_a_skilled_technician_and_a_fitting_bay_spread_over_the_works
         ).select_related("repair_order")
         for check in self_checks:
             assert check.checked_by_id == by_order[check.repair_order_id][0].technician_id
+        # a car in the workshop now shares its bay with another only when every bay of
+        # the kind it needs holds one
+        in_bay = {S.IN_PROGRESS, S.PAUSED, S.SELF_CHECKED, S.QC_FAILED, S.REWORK}
+        cars = {}
+        for order_id, assigned in by_order.items():
+            planned = [job.line for job in assigned if not job.line.additional]
+            if planned and planned[0].repair_order.status in in_bay:
+                kind = job_needs([x.operation for x in planned if x.operation], "")[0]
+                main = next(x.bay_id for x in planned if bay_fits(kind, x.bay.kind))
+                cars[order_id] = (main, kind)
+        bays = list(WorkshopBay.objects.filter(dealer__code=code))
+        held = Counter(bay for bay, _kind in cars.values())
+        for bay, kind in cars.values():
+            if held[bay] > 1:
+                assert all(held[b.pk] for b in bays if bay_fits(kind, b.kind)), (code, kind)
+        assert len(cars) >= 5
         foreman = User.objects.get(username=f"{code.lower()}-foreman")
         assert foreman.pk not in orders  # the foreman dispatches, the team works
 
