@@ -159,6 +159,7 @@ class Plan:
     package: object = None
     failed_qc: bool = False
     comeback_of: "Plan | None" = None
+    call_due: bool = False  # its follow-up call is to be made now
     technician: object = None  # who does the jobs (``_crew``)
     bay: object = None
     stamps: dict = field(default_factory=dict)  # status -> when the order entered it
@@ -728,6 +729,7 @@ def _load_dealer(ctx: _Dealer, rng, vehicles, now, catalogue) -> dict:
         shift = now - hours * H - _first(plan, S.DELIVERED)
         plan.stamps = {k: [t + shift for t in v] for k, v in plan.stamps.items()}
         plan.opened += shift
+        plan.call_due = True
     plans.sort(key=lambda p: p.opened)
     _crew(ctx, plans)
 
@@ -1002,7 +1004,10 @@ def _load_dealer(ctx: _Dealer, rng, vehicles, now, catalogue) -> dict:
             roll = rng.random()
             first_call = min(opens + rng.randint(10, 300) * M, now - M)
             # still in its window: most calls are yet to be made
-            if roll < (0.7 if due < now else 0.3) or due < now - D and roll < 0.85:
+            if plan.call_due:
+                if roll < 0.4:
+                    calls.append((CallOutcome.NOT_REACHED, first_call))
+            elif roll < (0.7 if due < now else 0.3) or due < now - D and roll < 0.85:
                 scores = {
                     q: rng.choices([5, 4, 3, 2, 1], weights=[60, 25, 8, 4, 3])[0]
                     for q in ("overall", "advisor", "quality", "timeliness", "price", "facility")

@@ -267,6 +267,13 @@ def test_follow_ups_and_comebacks(loaded):
     assert {FollowUpStatus.DONE, FollowUpStatus.UNREACHABLE} <= statuses
     done = FollowUp.objects.filter(status=FollowUpStatus.DONE)
     assert all(1 <= s <= 5 for f in done for s in f.scores.values())
+    # the DCRC agent of every dealer has calls to make when the demo starts
+    now = timezone.now()
+    for code in ("BJ01", "TJ01", "SH01", "HZ01", "GZ01", "SZ01"):
+        due = FollowUp.objects.filter(
+            dealer__code=code, status=FollowUpStatus.OPEN, opens_at__lte=now, due_at__gt=now
+        )
+        assert due.count() >= 3, code
     comebacks = RepairOrder.objects.filter(comeback_of__isnull=False).select_related("comeback_of")
     assert comebacks.count() >= 6
     for order in comebacks:
