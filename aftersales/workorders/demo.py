@@ -3,14 +3,15 @@ days, with the lines, customer decisions, dispatch, clock entries, checks, deliv
 checks, follow-up calls, comebacks and a timeline event for every step that the status
 implies. Promised times sit around now, so the boards show late and on-time cars.
 
-Written with ``bulk_create`` (like an import: no services, no audit rows), deterministic
-per dealer (``random.Random`` seeded with the dealer code) and idempotent: a dealer whose
-demo orders exist is left alone. Numbers follow ``core.numbering.next_number``'s format
+Written with ``bulk_create`` (like an import: no services but the stock ledger's),
+deterministic per dealer (``random.Random`` seeded with the dealer code) and idempotent: a
+dealer whose demo orders exist is left alone. Numbers follow ``core.numbering.next_number``'s format
 (``RO-<dealer>-<year>-<6 digits>``) and the dealer's ``RO`` sequence is advanced past them,
 so the next order opened by hand gets the next free number.
 
-Part lines are not posted to the stock ledger (their issued quantity stays 0): the demo
-stock of ``parts.demo`` keeps adding up.
+Part lines of orders estimated but not started are reserved in stock, those of cars in
+the workshop or ready are issued to them, through the ledger's services (``_book_parts``),
+so the demo stock of ``parts.demo`` keeps adding up; handed-over orders are not booked.
 """
 
 import contextlib
@@ -284,6 +285,7 @@ class _Dealer:
         self.tech = users[f"{code}-tech"]
         self.qc = users[f"{code}-qc"]
         self.cashier = users.get(f"{code}-cashier", self.sa)
+        self.parts = users.get(f"{code}-parts", self.sa)
         self.dcrc = users.get(f"{code}-dcrc", self.sa)
         self.team = _team(dealer, [self.tech, self.foreman])
         self.technicians = list(self.team.values())
@@ -686,6 +688,68 @@ def _clock(rng, ctx, plan, order, labour, open_clock, clock, events, now):
             )
 
 
+# the part lines of these orders are held in stock for them, or issued to the car
+RESERVED = {S.ESTIMATED, S.AWAITING_APPROVAL, S.APPROVED, S.WAITING_PARTS}
+ISSUED = {S.IN_PROGRESS, S.PAUSED, S.SELF_CHECKED, S.QC_FAILED, S.REWORK, S.QC_PASSED, S.READY}
+
+
+def _book_parts(ctx: _Dealer, line_plans) -> list:
+    """The parts as the parts counter booked them, through the stock ledger's services
+    (``parts.stock``: the books keep adding up). An order estimated but not started, or
+    waiting for parts, has its part lines reserved in the dealer's warehouse, what it
+    lacks recorded as a shortage (the estimate's own ``_reserve``). A car in the workshop
+    or ready has them issued in full, against their reservation; a part the warehouse
+    lacked was ordered for it and received first. The ledger dates these movements when
+    the demo is loaded; handed-over orders are not booked. Returns the timeline events."""
+    from aftersales.parts import stock
+    from aftersales.parts.choices import MoveKind
+    from aftersales.workorders.estimate import _reserve
+    from aftersales.workorders.models import RepairOrderLine
+
+    events, booked = [], []
+    for plan, order_lines in line_plans:
+        order = plan.obj
+        if plan.status not in RESERVED | ISSUED or order.warehouse_id is None:
+            continue
+        doc = stock.Doc(type="repair_order", id=order.pk, number=order.number)
+        for line in order_lines:
+            if line.kind != LineKind.PART or line.approval == Approval.DECLINED:
+                continue
+            booked.append(line)
+            if plan.status in ISSUED:
+                item = stock.item_for(warehouse=order.warehouse, part=line.part)
+                missing = line.quantity - max(item.on_hand - item.reserved, Decimal(0))
+                if missing > 0:
+                    stock.post(
+                        item=item,
+                        kind=MoveKind.RECEIPT,
+                        quantity=missing,
+                        unit_cost=line.part.dealer_cost,
+                        posting_key=f"{line.key}:receipt:demo",
+                        doc=doc,
+                        actor=ctx.parts,
+                        reason="为工单紧急订货到货",
+                    )
+            held = _reserve(order, ctx.parts, line, line.quantity, line.key)
+            if plan.status not in ISSUED:
+                continue
+            stock.issue(
+                actor=ctx.parts,
+                warehouse=order.warehouse,
+                part=line.part,
+                quantity=held,
+                posting_key=f"{line.key}:issue:demo",
+                doc=doc,
+                reservation=line.reservation,
+            )
+            line.issued_qty = held
+            at = _first(plan, S.IN_PROGRESS) + 2 * M
+            note = f"发料 {stock.show(held)} × {line.description}"
+            events.append(_event(order, at, ctx.parts, EventKind.PARTS, note, line=line.pk))
+    RepairOrderLine.objects.bulk_update(booked, ["reservation", "issued_qty"], batch_size=500)
+    return events
+
+
 def _load_dealer(ctx: _Dealer, rng, vehicles, now, catalogue) -> dict:
     from aftersales.core.models import NumberSequence
     from aftersales.crm.choices import OdometerSource, VisitKind
@@ -968,6 +1032,7 @@ def _load_dealer(ctx: _Dealer, rng, vehicles, now, catalogue) -> dict:
         )
     with _explicit_times((RepairOrderLine, "created_at")):
         RepairOrderLine.objects.bulk_create(lines, batch_size=500)
+    events += _book_parts(ctx, line_plans)
     events += [
         _event(
             line.repair_order,

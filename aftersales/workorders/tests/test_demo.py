@@ -262,6 +262,32 @@ def test_jobs_go_to_a_skilled_technician_and_a_fitting_bay_spread_over_the_works
         assert foreman.pk not in orders  # the foreman dispatches, the team works
 
 
+def test_parts_are_reserved_for_estimates_and_issued_to_cars_in_the_workshop(loaded):
+    from aftersales.parts.choices import ReservationStatus
+    from aftersales.parts.models import StockMove
+    from aftersales.parts.stock import ledger_mismatches
+
+    parts = RepairOrderLine.objects.filter(kind=LineKind.PART).exclude(approval=Approval.DECLINED)
+    reserved = parts.filter(
+        repair_order__status__in=[S.ESTIMATED, S.AWAITING_APPROVAL, S.APPROVED],
+        reservation__status=ReservationStatus.ACTIVE,
+    )
+    in_workshop = [S.IN_PROGRESS, S.PAUSED, S.SELF_CHECKED, S.QC_FAILED, S.REWORK, S.READY]
+    issued = parts.filter(repair_order__status__in=in_workshop)
+    assert reserved.count() >= 12 and issued.count() >= 60, (reserved.count(), issued.count())
+    for line in reserved.select_related("reservation"):
+        assert line.reservation.quantity <= line.quantity and line.issued_qty == 0
+    # a car in the workshop has all its parts: what stock lacked was ordered and received
+    for line in issued.select_related("reservation", "repair_order"):
+        assert line.issued_qty == line.quantity, line.repair_order.number
+        assert line.reservation.status == ReservationStatus.CONSUMED
+        move = StockMove.objects.get(posting_key=f"{line.key}:issue:demo")
+        assert -move.quantity == line.issued_qty and move.doc_number == line.repair_order.number
+    # history is not booked: handed-over orders issued nothing
+    assert not parts.filter(repair_order__status__in=[S.DELIVERED, S.CLOSED], issued_qty__gt=0)
+    assert ledger_mismatches() == []
+
+
 def test_follow_ups_and_comebacks(loaded):
     statuses = set(FollowUp.objects.values_list("status", flat=True))
     assert {FollowUpStatus.DONE, FollowUpStatus.UNREACHABLE} <= statuses
