@@ -73,6 +73,9 @@ def serve():
 
 
 def demo():
+    # no mail server on a trial machine: e-mail (low-stock alerts, …) goes to the log,
+    # like SMS (SMS_BACKEND=console); set EMAIL_BACKEND/EMAIL_HOST to send it
+    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
     _django()
     from aftersales.org.demo import DEMO_PASSWORD, demo_logins
 
