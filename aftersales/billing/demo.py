@@ -375,10 +375,20 @@ def _load_dealer(ctx: _Dealer, rng, now) -> dict:
     # paid by transfer some days after issue unless that day has not come yet
     receivable.sort(key=lambda i: (i.issued_at, i.pay_type))
     aged = 1 if len(receivable) <= 3 else 2 if len(receivable) <= 6 else 3
-    for index, invoice in enumerate(receivable):
-        if index < aged:
-            moved = _local(today - OUTSTANDING_AGES[index] * D1, 9, rng.randint(0, 59))
-            moved -= invoice.issued_at
+    # each age goes to the oldest invoice still unaged whose order closed on or after that
+    # day, so that no invoice is dated after its order closed
+    ages = {}
+    for age in OUTSTANDING_AGES[:aged]:
+        day = today - age * D1
+        pick = next(
+            (i for i in receivable if id(i) not in ages and _day(i.repair_order.closed_at) >= day),
+            None,
+        )
+        if pick is not None:
+            ages[id(pick)] = day
+    for invoice in receivable:
+        if id(invoice) in ages:
+            moved = _local(ages[id(invoice)], 9, rng.randint(0, 59)) - invoice.issued_at
             invoice.demo_event_at = invoice.issued_at
             invoice.issued_at += moved
             invoice.created_at += moved

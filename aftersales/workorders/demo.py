@@ -102,6 +102,18 @@ STARTED = {
 }
 WORK_DONE = {S.SELF_CHECKED, S.QC_PASSED, S.QC_FAILED, S.REWORK, S.READY, S.DELIVERED, S.CLOSED}
 PASSED = {S.QC_PASSED, S.READY, S.DELIVERED, S.CLOSED}
+# the car waits in these (nobody is clocked on it): it may have come in the day before
+WAITING = {
+    S.DRAFT,
+    S.CHECKED_IN,
+    S.DIAGNOSING,
+    S.ESTIMATED,
+    S.AWAITING_APPROVAL,
+    S.APPROVED,
+    S.SELF_CHECKED,
+    S.QC_PASSED,
+    S.READY,
+}
 # cars standing in a bay now (one waiting for parts is moved out to the car park)
 IN_BAY = {S.IN_PROGRESS, S.PAUSED, S.SELF_CHECKED, S.QC_FAILED, S.REWORK}
 SIGNED = STARTED | {S.APPROVED}
@@ -231,9 +243,12 @@ STEP_MINUTES = {
 }
 
 
-def _timeline(rng, plan: Plan, path, work_minutes: int, now) -> None:
-    """Stamp each step; an order still in the workshop entered its status recently, a
-    handed-over or cancelled one somewhere in the last 60 days."""
+def _timeline(rng, plan: Plan, path, work_minutes: int, now, hours) -> None:
+    """Stamp each step. A handed-over or cancelled order went through its steps on one
+    day of the last 60 (the last five for one delivered but not paid), from a time after
+    the dealer opened (``hours``: ``OpeningHours``); an order still in the workshop entered
+    its status recently, and one waiting there whose visit would have begun before the
+    dealer opened today came in yesterday morning instead."""
     offsets, t = [], 0
     for index, status in enumerate(path):
         if status == S.DRAFT:
@@ -246,15 +261,27 @@ def _timeline(rng, plan: Plan, path, work_minutes: int, now) -> None:
         t += int(step * rng.uniform(0.7, 1.4)) + 1
         offsets.append(t)
     total = datetime.timedelta(minutes=offsets[-1])
-    if plan.status == S.DELIVERED:  # not paid yet: the last few days
-        end = now - datetime.timedelta(minutes=rng.randint(30, 5 * 24 * 60))
-    elif plan.status in (S.CLOSED, S.CANCELLED):
-        end = now - datetime.timedelta(minutes=rng.randint(60, (HISTORY_DAYS - 2) * 24 * 60))
-    elif plan.status == S.IN_PROGRESS:  # most of the work done, at about the standard pace
-        end = now - datetime.timedelta(minutes=min(work_minutes * rng.uniform(0.5, 0.8), 300))
+    today = timezone.localdate(now)
+
+    def morning(day):  # the dealer's opening time that day, plus up to ``slack`` minutes
+        opens = timezone.make_aware(datetime.datetime.combine(day, hours.open))
+        closes = timezone.make_aware(datetime.datetime.combine(day, hours.close))
+        slack = max(int((closes - opens - total).total_seconds() // 60), 0)
+        return opens + datetime.timedelta(minutes=rng.randint(0, min(slack, 120)))
+
+    if plan.status in HANDED_OVER or plan.status == S.CANCELLED:
+        back = rng.randint(1, 5) if plan.status == S.DELIVERED else rng.randint(2, HISTORY_DAYS - 2)
+        opened = morning(today - back * D)
     else:
-        end = now - datetime.timedelta(minutes=rng.randint(5, 150))
-    opened = end - total
+        if plan.status == S.IN_PROGRESS:  # most of the work done, at about the standard pace
+            minutes = min(work_minutes * rng.uniform(0.5, 0.8), 300)
+        else:
+            minutes = rng.randint(5, 150)
+        opened = now - datetime.timedelta(minutes=minutes) - total
+        local = timezone.localtime(opened)
+        early = local.time() < hours.open or local.date() < today
+        if plan.status in WAITING and early:
+            opened = morning(today - D)
     plan.opened = opened
     plan.stamps = {}
     for status, minutes in zip(path, offsets, strict=True):
@@ -775,7 +802,7 @@ def _load_dealer(ctx: _Dealer, rng, vehicles, now, catalogue) -> dict:
             for c in plan.operations
             if c in catalogue.ops
         )
-        _timeline(rng, plan, path, int(float(hours or 1) * 60), now)
+        _timeline(rng, plan, path, int(float(hours or 1) * 60), now, ctx.dealer.opening_hours)
         paths[id(plan)] = path
     # a comeback opens a few days after the first visit's delivery (within the window)
     for plan in plans:

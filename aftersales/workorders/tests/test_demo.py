@@ -288,6 +288,29 @@ def test_parts_are_reserved_for_estimates_and_issued_to_cars_in_the_workshop(loa
     assert ledger_mismatches() == []
 
 
+def test_cars_come_in_while_the_dealer_is_open(loaded):
+    # an order's visit begins after the dealer opened that day (the comebacks' first
+    # visits and the orders whose calls are due now are moved, so they are left out)
+    moved = set(
+        RepairOrder.objects.filter(comeback_of__isnull=False).values_list("comeback_of", flat=True)
+    )
+    moved |= set(
+        FollowUp.objects.filter(
+            opens_at__lte=timezone.now(), status=FollowUpStatus.OPEN
+        ).values_list("repair_order", flat=True)
+    )
+    orders = RepairOrder.objects.exclude(pk__in=moved).select_related("dealer")
+    waiting = {S.DRAFT, S.CHECKED_IN, S.DIAGNOSING, S.ESTIMATED, S.AWAITING_APPROVAL}
+    waiting |= {S.APPROVED, S.SELF_CHECKED, S.QC_PASSED, S.READY}
+    checked = 0
+    for order in orders:
+        opened = timezone.localtime(order.created_at)
+        if order.status in waiting | {S.DELIVERED, S.CLOSED, S.CANCELLED}:
+            assert opened.time() >= order.dealer.opens_at, (order.number, opened)
+            checked += 1
+    assert checked >= 250
+
+
 def test_follow_ups_and_comebacks(loaded):
     statuses = set(FollowUp.objects.values_list("status", flat=True))
     assert {FollowUpStatus.DONE, FollowUpStatus.UNREACHABLE} <= statuses
