@@ -5,9 +5,9 @@ implies. Promised times sit around now, so the boards show late and on-time cars
 
 Written with ``bulk_create`` (like an import: no services but the stock ledger's),
 deterministic per dealer (``random.Random`` seeded with the dealer code) and idempotent: a
-dealer whose demo orders exist is left alone. Numbers follow ``core.numbering.next_number``'s format
-(``RO-<dealer>-<year>-<6 digits>``) and the dealer's ``RO`` sequence is advanced past them,
-so the next order opened by hand gets the next free number.
+dealer whose demo orders exist is left alone. Numbers follow the format of
+``core.numbering.next_number`` (``RO-<dealer>-<year>-<6 digits>``) and the dealer's ``RO``
+sequence is advanced past them, so the next order opened by hand gets the next free number.
 
 Part lines of orders estimated but not started are reserved in stock, those of cars in
 the workshop or ready are issued to them, through the ledger's services (``_book_parts``),
