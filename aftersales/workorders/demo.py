@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aftersales.workorders.choices import (
+    BEFORE_WORK,
     Approval,
     ApprovalChannel,
     CallOutcome,
@@ -103,17 +104,7 @@ STARTED = {
 WORK_DONE = {S.SELF_CHECKED, S.QC_PASSED, S.QC_FAILED, S.REWORK, S.READY, S.DELIVERED, S.CLOSED}
 PASSED = {S.QC_PASSED, S.READY, S.DELIVERED, S.CLOSED}
 # the car waits in these (nobody is clocked on it): it may have come in the day before
-WAITING = {
-    S.DRAFT,
-    S.CHECKED_IN,
-    S.DIAGNOSING,
-    S.ESTIMATED,
-    S.AWAITING_APPROVAL,
-    S.APPROVED,
-    S.SELF_CHECKED,
-    S.QC_PASSED,
-    S.READY,
-}
+WAITING = BEFORE_WORK | {S.SELF_CHECKED, S.QC_PASSED, S.READY}
 # cars standing in a bay now (one waiting for parts is moved out to the car park)
 IN_BAY = {S.IN_PROGRESS, S.PAUSED, S.SELF_CHECKED, S.QC_FAILED, S.REWORK}
 SIGNED = STARTED | {S.APPROVED}
